@@ -1,14 +1,20 @@
 """Per-seed scorecards and the sweep result that aggregates them.
 
-SKELETON: the types and the JSON layout are the contract; the sweep work
-fills in the atomic writes and readers.
+Both are written as JSON with a `schema_version`. Readers warn on unknown
+keys and raise SeedbotError naming missing ones.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Mapping
+
+from seedbot.errors import SeedbotError
+from seedbot.log import logger
 
 SCHEMA_VERSION = 1
 Status = Literal["ok", "failed"]
@@ -26,11 +32,33 @@ class Scorecard:
     error: str | None = None  # one line: the exception type and message, for a failed seed
 
     def to_dict(self) -> dict[str, Any]:
-        raise NotImplementedError
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "seed": self.seed,
+            "status": self.status,
+            "metrics": dict(self.metrics),
+            "duration_s": self.duration_s,
+            "config_hash": self.config_hash,
+            "dataset_hash": self.dataset_hash,
+            "provenance": dict(self.provenance),
+            "error": self.error,
+        }
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> "Scorecard":
-        raise NotImplementedError
+        fields = _check_keys("scorecard", raw, required=_SCORECARD_REQUIRED, optional=("error",))
+        if fields["status"] not in ("ok", "failed"):
+            raise SeedbotError(f"scorecard for seed {fields['seed']}: status must be ok or failed, got {fields['status']!r}")
+        return cls(
+            seed=int(fields["seed"]),
+            status=fields["status"],
+            metrics={name: float(value) for name, value in fields["metrics"].items()},
+            duration_s=float(fields["duration_s"]),
+            config_hash=fields["config_hash"],
+            dataset_hash=fields["dataset_hash"],
+            provenance=dict(fields["provenance"]),
+            error=fields.get("error"),
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -57,22 +85,108 @@ class SweepResult:
         return {card.seed: float(card.metrics[metric]) for card in self.ok if metric in card.metrics}
 
     def to_dict(self) -> dict[str, Any]:
-        raise NotImplementedError
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "config_name": self.config_name,
+            "config_hash": self.config_hash,
+            "dataset_hash": self.dataset_hash,
+            "commit": self.commit,
+            "stop_reason": self.stop_reason,
+            "provenance": dict(self.provenance),
+            "extra": dict(self.extra),
+            "scorecards": [card.to_dict() for card in self.scorecards],
+        }
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> "SweepResult":
-        raise NotImplementedError
+        fields = _check_keys(
+            "sweep result", raw, required=_RESULT_REQUIRED, optional=("commit", "stop_reason", "extra")
+        )
+        return cls(
+            config_name=fields["config_name"],
+            config_hash=fields["config_hash"],
+            dataset_hash=fields["dataset_hash"],
+            scorecards=tuple(Scorecard.from_dict(card) for card in fields["scorecards"]),
+            provenance=dict(fields["provenance"]),
+            commit=fields.get("commit"),
+            stop_reason=fields.get("stop_reason"),
+            extra=dict(fields.get("extra") or {}),
+        )
+
+
+_SCORECARD_REQUIRED = ("seed", "status", "metrics", "duration_s", "config_hash", "dataset_hash", "provenance")
+_RESULT_REQUIRED = ("config_name", "config_hash", "dataset_hash", "scorecards", "provenance")
+
+
+def _check_keys(
+    what: str, raw: Mapping[str, Any], *, required: tuple[str, ...], optional: tuple[str, ...]
+) -> Mapping[str, Any]:
+    if not isinstance(raw, Mapping):
+        raise SeedbotError(f"{what}: expected a JSON object, got {type(raw).__name__}")
+    version = raw.get("schema_version", SCHEMA_VERSION)
+    if version != SCHEMA_VERSION:
+        raise SeedbotError(
+            f"{what}: schema_version {version!r} is not supported (this seedbot reads {SCHEMA_VERSION}); "
+            "rerun the sweep with this seedbot version"
+        )
+    missing = [key for key in required if key not in raw]
+    if missing:
+        raise SeedbotError(f"{what}: missing keys {', '.join(missing)}; the file is truncated or not a seedbot result")
+    unknown = sorted(set(raw) - set(required) - set(optional) - {"schema_version"})
+    if unknown:
+        logger.warning("%s: ignoring unknown keys %s (written by a newer seedbot?)", what, ", ".join(unknown))
+    return raw
 
 
 def write_scorecard(card: Scorecard, directory: Path) -> Path:
     """Write `seed-<n>.json` atomically (temp file + os.replace) and return its path."""
-    raise NotImplementedError
+    return _write_json_atomic(card.to_dict(), Path(directory) / f"seed-{card.seed}.json")
 
 
 def write_results(result: SweepResult, path: Path) -> Path:
     """Write the aggregated results file atomically."""
-    raise NotImplementedError
+    return _write_json_atomic(result.to_dict(), Path(path))
 
 
 def read_results(path: Path) -> SweepResult:
-    raise NotImplementedError
+    """Read a results file written by write_results; raise SeedbotError naming the file when it is unusable."""
+    path = Path(path)
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise SeedbotError(f"results file not found: {path}; run `seedbot sweep` first or check the path") from exc
+    except json.JSONDecodeError as exc:
+        raise SeedbotError(f"{path}: invalid JSON at line {exc.lineno} column {exc.colno} ({exc.msg})") from exc
+    try:
+        return SweepResult.from_dict(raw)
+    except SeedbotError as exc:
+        raise SeedbotError(f"{path}: {exc}") from exc
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise SeedbotError(f"{path}: invalid sweep result ({type(exc).__name__}: {exc})") from exc
+
+
+def _write_json_atomic(payload: Mapping[str, Any], path: Path) -> Path:
+    """Write JSON next to `path`, then rename over it, so readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(payload, indent=2, allow_nan=False, default=_json_default) + "\n"
+    handle = tempfile.NamedTemporaryFile(
+        "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False
+    )
+    try:
+        with handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(handle.name, path)
+    except BaseException:
+        Path(handle.name).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    raise TypeError(f"cannot write {type(value).__name__} {value!r} as JSON")
