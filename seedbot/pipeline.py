@@ -11,7 +11,7 @@ import datetime
 import json
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
@@ -78,6 +78,10 @@ def run(
         commit=context.commit,
         should_stop=should_stop,
     )
+    if should_stop is not None:
+        # The final test of an adaptive sweep must use the Pocock level, at either look.
+        look = 1 if sweep.stop_reason is not None else 2
+        sweep = replace(sweep, extra={**sweep.extra, "adaptive": {"looks": 2, "stopped_at_look": look}})
     return report(
         config, sweep, baseline, output_dir=output_dir, context=context, decision=decision, template_path=template_path
     )

@@ -11,8 +11,6 @@ from importlib import metadata
 from pathlib import Path
 from typing import Mapping
 
-import torch
-
 # Keys whose change can move scores on its own, so a baseline from another
 # value is not comparable without saying so.
 SCORE_AFFECTING_KEYS = ("torch", "transformers", "peft", "cuda", "device", "cpu_capability")
@@ -25,6 +23,8 @@ def collect(device: str | None = None) -> dict[str, str | None]:
     With None (the command runner, whose script picks its own device) the
     first CUDA device is reported when there is one, else the CPU.
     """
+    import torch  # here, not at module level: the verdict imports this module and needs no torch
+
     if device is None:
         device = "cuda" if torch.cuda.is_available() else "cpu"
     torch_device = torch.device(device)

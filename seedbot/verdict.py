@@ -461,6 +461,24 @@ def _failure_notes(arm: str, cards: Sequence[Scorecard]) -> tuple[str, ...]:
     return (f"{len(failed)} of {len(cards)} {arm} seeds failed (seeds {seeds}); they are counted but never averaged in",)
 
 
+def _shortfall(candidate: SweepResult) -> str | None:
+    """Describe the candidate seeds that failed or never ran, or return None when every planned seed is ok.
+
+    The planned list is `candidate.extra["seeds"]` (the sweep records it); seeds
+    left out by an adaptive early stop are not missing.
+    """
+    failed = [card.seed for card in candidate.failed]
+    ran = {card.seed for card in candidate.scorecards}
+    planned = candidate.extra.get("seeds", []) if candidate.extra else []
+    missing = [seed for seed in planned if seed not in ran] if candidate.stop_reason is None else []
+    parts = []
+    if failed:
+        parts.append(f"{len(failed)} candidate seed(s) failed ({', '.join(map(str, failed))})")
+    if missing:
+        parts.append(f"{len(missing)} planned seed(s) never ran ({', '.join(map(str, missing))})")
+    return " and ".join(parts) or None
+
+
 def _environment_changes(candidate: SweepResult, baseline: "Baseline") -> tuple[str, ...]:
     latest = baseline.latest
     changes = list(provenance.differences(latest.provenance, candidate.provenance))
@@ -481,6 +499,8 @@ def compare(
     The overall verdict, over the gating metrics:
     - inconclusive when any gating metric could not be tested (too few usable
       seeds, identical seeds, Mann-Whitney below 4 seeds);
+    - inconclusive instead of improved or no_change when a candidate seed failed
+      or a planned seed never ran, so a sweep with failures never passes;
     - regressed when any gating metric regressed, but inconclusive instead when
       the environment changed and decision.fail_on_environment_change is off;
     - improved when at least one improved and none regressed;
@@ -513,6 +533,12 @@ def compare(
     gating = [m for m in comparisons if m.gating]
     changes = _environment_changes(candidate, baseline)
     verdict, reason = _overall(gating)
+
+    shortfall = _shortfall(candidate)
+    if shortfall and verdict in (Verdict.IMPROVED, Verdict.NO_CHANGE):
+        verdict = Verdict.INCONCLUSIVE
+        reason = (f"{shortfall}, and a sweep with failed or missing seeds never passes: {reason}; "
+                  "fix the failing seeds (see their errors) and rerun")
 
     if changes:
         described = ", ".join(changes)

@@ -155,6 +155,8 @@ def test_adaptive_seeds_stop_early(make_config, store, tmp_path):
 
     assert runner.seeds_run == [0, 1, 2]
     assert outcome.sweep.stop_reason is not None
+    assert outcome.sweep.extra["adaptive"] == {"looks": 2, "stopped_at_look": 1}
+    assert outcome.comparison.level == pytest.approx(0.0294, abs=1e-4)
     assert outcome.comparison.verdict is Verdict.REGRESSED
 
 

@@ -181,6 +181,35 @@ def test_failed_seed_never_averaged_in():
     assert comparison.metrics[0].candidate.n_failed == 1
 
 
+@pytest.mark.parametrize("candidate", [
+    [0.97, 0.98, None, 0.975, 0.985, 0.965],  # would be improved
+    [0.936, 0.944, None, 0.952, 0.939, 0.949],  # would be no_change
+])
+def test_failed_seed_never_passes(candidate):
+    comparison = run_compare(make_sweep(candidate), make_baseline(BASELINE), rule="welch")
+    assert comparison.verdict is Verdict.INCONCLUSIVE
+    assert "1 candidate seed(s) failed (2)" in comparison.reason
+
+
+def test_failed_seed_still_reports_regression():
+    comparison = run_compare(make_sweep([0.91, 0.90, None, 0.92, 0.905, 0.915]), make_baseline(BASELINE), rule="welch")
+    assert comparison.verdict is Verdict.REGRESSED
+
+
+def test_missing_planned_seed_never_passes():
+    sweep = make_sweep(HIGHER, extra={"seeds": [0, 1, 2, 3, 4, 5, 6]})
+    comparison = run_compare(sweep, make_baseline(BASELINE), rule="welch")
+    assert comparison.verdict is Verdict.INCONCLUSIVE
+    assert "2 planned seed(s) never ran (5, 6)" in comparison.reason
+
+
+def test_adaptive_early_stop_is_not_missing():
+    sweep = make_sweep(HIGHER, extra={"seeds": list(range(10)), "adaptive": {"looks": 2, "stopped_at_look": 1}},
+                       stop_reason="stopped after 5 seeds")
+    comparison = run_compare(sweep, make_baseline(BASELINE), rule="welch")
+    assert comparison.verdict is Verdict.IMPROVED
+
+
 def test_nan_score_counts_as_failed():
     comparison = run_compare(make_sweep([0.91, 0.90, math.nan, 0.905, 0.915]), make_baseline(BASELINE), rule="welch")
     assert comparison.metrics[0].candidate.n == 4
