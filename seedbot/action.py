@@ -166,7 +166,14 @@ class _ActionRun:
             append_summary(self.settings.summary_path, f"### seedbot\n\nNothing ran: pull request #{number} is {pull.state}.")
             write_outputs(self.settings.output_path, {"verdict": "skipped"})
             return 0
-        target = PullRequestRef(number=number, head_sha=pull.head_sha, head_ref=pull.head_ref, base_ref=pull.base_ref, fork=pull.is_fork)
+        # The workflow checked out the head some seconds ago; a push since then means
+        # the workspace holds an older commit. The result belongs to what was swept,
+        # and the stale-head check after the sweep then says the head moved.
+        swept = workspace_commit(self.settings.workspace) or pull.head_sha
+        if swept != pull.head_sha:
+            logger.warning("pull request #%s: the workspace holds %s but the head is %s; sweeping the workspace commit",
+                           number, swept, pull.head_sha)
+        target = PullRequestRef(number=number, head_sha=swept, head_ref=pull.head_ref, base_ref=pull.base_ref, fork=pull.is_fork)
         try:
             results = self._gate_configs(target, seeds=request.seeds or self.settings.seeds)
         except Exception:
@@ -405,6 +412,35 @@ class _ActionRun:
             self.client.add_reaction(comment_id, content)
         except GitHubError as error:
             logger.warning("reaction %s on comment %s not added: %s", content, comment_id, error)
+
+
+def workspace_commit(workspace: Path) -> str | None:
+    """Return the commit checked out in `workspace` (a git work tree), or None when it cannot be read.
+
+    Reads `.git/HEAD` directly, following a branch through its loose ref file or
+    `packed-refs`, so the container needs no git binary.
+    """
+    git_dir = workspace / ".git"
+    try:
+        head = (git_dir / "HEAD").read_text().strip()
+    except OSError:
+        return None
+    if not head.startswith("ref: "):
+        return head if re.fullmatch(r"[0-9a-f]{40}", head) else None
+    ref = head.removeprefix("ref: ")
+    try:
+        return (git_dir / ref).read_text().strip() or None
+    except OSError:
+        pass
+    try:
+        packed = (git_dir / "packed-refs").read_text().splitlines()
+    except OSError:
+        return None
+    for line in packed:
+        sha, _, name = line.partition(" ")
+        if name == ref:
+            return sha
+    return None
 
 
 def _slug(name: str) -> str:

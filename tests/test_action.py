@@ -12,7 +12,7 @@ from typing import Any, Callable, Mapping
 
 import pytest
 
-from seedbot.action import ActionSettings, FailOn, StoreSpec, check_conclusion, commit_state, exit_code, run
+from seedbot.action import ActionSettings, FailOn, StoreSpec, check_conclusion, commit_state, exit_code, run, workspace_commit
 from seedbot.action_outputs import OUTPUT_NAMES, comparison_outputs, write_outputs
 from seedbot.action_settings import override_seeds
 from seedbot.config import Config
@@ -516,6 +516,41 @@ def test_authorized_rerun_sweeps_current_head(harness, level):
     assert harness.runner.seeds_run == [0, 1, 2, 3]
     assert harness.statuses(HEAD) == [(f"seedbot/{CONFIG_NAME}", "pending"), (f"seedbot/{CONFIG_NAME}", "success")]
     assert reactions(harness) == ["eyes", "rocket"]
+
+
+@needs_payloads
+def test_rerun_sweeps_checked_out_commit(harness):
+    """A push between checkout and the API lookup: the status goes to what was swept."""
+    older = "1" * 40
+    (harness.workspace / ".git").mkdir()
+    (harness.workspace / ".git" / "HEAD").write_text(older + "\n")
+    harness.save_baseline()
+    harness.fake.set_permission("maintainer", "admin")
+    [comment_id] = harness.fake.add_comments(7, 1, body="/seedbot rerun", user="maintainer")
+    payload = rerun_payload(harness)
+    payload["comment"]["id"] = comment_id
+    harness.fake.add_pull(7, head_sha=HEAD)
+
+    assert harness.run("issue_comment", payload) == 0
+    assert harness.statuses(older) == [(f"seedbot/{CONFIG_NAME}", "pending"), (f"seedbot/{CONFIG_NAME}", "success")]
+    assert harness.statuses(HEAD) == []
+    [comment] = [c for c in harness.fake.comments_on(7) if "seedbot:config" in c.body]
+    assert HEAD[:7] in comment.body
+
+
+@pytest.mark.parametrize(("files", "expected"), [
+    ({"HEAD": "a" * 40 + "\n"}, "a" * 40),
+    ({"HEAD": "ref: refs/heads/main\n", "refs/heads/main": "b" * 40 + "\n"}, "b" * 40),
+    ({"HEAD": "ref: refs/heads/main\n", "packed-refs": "# pack-refs\n" + "c" * 40 + " refs/heads/main\n"}, "c" * 40),
+    ({"HEAD": "ref: refs/heads/gone\n"}, None),
+    ({}, None),
+])
+def test_workspace_commit(tmp_path, files, expected):
+    for name, text in files.items():
+        path = tmp_path / ".git" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    assert workspace_commit(tmp_path) == expected
 
 
 @needs_payloads
