@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Protocol
 
 from seedbot.errors import BaselineError, SeedbotError
+from seedbot.files import write_text_atomically
 from seedbot.log import logger
 from seedbot.provenance import differences
 from seedbot.scorecard import Scorecard, SweepResult
@@ -352,20 +351,7 @@ class LocalBaselineStore:
         merged = merge_run(self.load(config_name), run, config_name=config_name, new_pool=new_pool)
         path = self.path(config_name)
         path.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomically(path, json.dumps(baseline_to_dict(merged), indent=2) + "\n")
+        write_text_atomically(path, json.dumps(baseline_to_dict(merged), indent=2) + "\n")
         logger.info("saved baseline %s to %s (%d runs in the pool)", config_name, path, len(merged.pool))
         return merged
 
-
-def _write_atomically(path: Path, text: str) -> None:
-    """Write to a temporary file in the same directory, then rename it over `path`."""
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Sequence
 from seedbot import __version__
 from seedbot.config import Config, load_config
 from seedbot.errors import BaselineNotFound, ConfigError, SeedbotError
+from seedbot.files import write_text_atomically
 from seedbot.log import logger, setup_logging
 
 # The pipeline, sweep, store and report modules import torch and scipy (seconds of
@@ -296,7 +297,7 @@ def _render(args: argparse.Namespace) -> int:
     if args.output is None:
         sys.stdout.write(comment)
     else:
-        pipeline.write_text_atomically(args.output, comment)
+        write_text_atomically(args.output, comment)
         print(f"comment: {args.output}")
     return 0
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import os
-import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
@@ -18,6 +16,7 @@ from typing import Any, Callable, Mapping, Sequence
 from seedbot.baseline import Baseline, BaselineRun, BaselineStore, baseline_from_dict, baseline_to_dict
 from seedbot.config import Config, DecisionConfig, MetricsConfig, config_hash, parse_decision
 from seedbot.errors import SeedbotError
+from seedbot.files import write_text_atomically
 from seedbot.log import logger
 from seedbot.report import ReportContext, render_comment
 from seedbot.scorecard import SweepResult
@@ -256,22 +255,6 @@ def read_result(path: Path) -> Mapping[str, Any]:
             f"(this seedbot reads {RESULT_SCHEMA_VERSION}); use the seedbot version that wrote it"
         )
     return raw
-
-
-def write_text_atomically(path: Path, text: str) -> Path:
-    """Write to a temporary file in the same directory, then rename it over `path`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def _interim_look(config: Config, baseline: Baseline, decision: DecisionConfig) -> Callable[[SweepResult], str | None]:

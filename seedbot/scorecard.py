@@ -7,13 +7,12 @@ keys and raise SeedbotError naming missing ones.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Mapping
 
 from seedbot.errors import SeedbotError
+from seedbot.files import write_text_atomically
 from seedbot.log import logger
 
 SCHEMA_VERSION = 1
@@ -166,22 +165,8 @@ def read_results(path: Path) -> SweepResult:
 
 
 def _write_json_atomic(payload: Mapping[str, Any], path: Path) -> Path:
-    """Write JSON next to `path`, then rename over it, so readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(payload, indent=2, allow_nan=False, default=_json_default) + "\n"
-    handle = tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False
-    )
-    try:
-        with handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(handle.name, path)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise
-    return path
+    return write_text_atomically(path, text)
 
 
 def _json_default(value: Any) -> Any:

@@ -330,7 +330,7 @@ def test_store_failed_write_keeps_old_file(tmp_path, monkeypatch):
     def fail_replace(source, target):
         raise OSError("disk full")
 
-    monkeypatch.setattr("seedbot.baseline.os.replace", fail_replace)
+    monkeypatch.setattr("seedbot.files.os.replace", fail_replace)
     with pytest.raises(OSError, match="disk full"):
         store.save("sst2", make_run("2" * 40))
 
