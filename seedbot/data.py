@@ -7,6 +7,7 @@ in sorted order over train and eval together, so "negative" -> 0 and
 
 from __future__ import annotations
 
+import collections
 import csv
 import hashlib
 import json
@@ -33,6 +34,12 @@ class Split:
 
     def __len__(self) -> int:
         return len(self.labels)
+
+    @property
+    def majority_accuracy(self) -> float:
+        """Accuracy of always predicting the most frequent label: what a collapsed model scores."""
+        counts = collections.Counter(self.labels)
+        return max(counts.values()) / len(self.labels) if self.labels else 0.0
 
 
 @dataclass(frozen=True)

@@ -219,6 +219,27 @@ def _seed_row(card: Scorecard, columns: Sequence[str]) -> SeedRow:
     return SeedRow(seed=str(card.seed), values=values, status=status, duration=fmt.format_duration(card.duration_s))
 
 
+def _diverged_notes(comparison: Comparison) -> list[str]:
+    """List, per metric, the seeds flagged as diverged in each arm, and whether the statistics kept them."""
+    notes = []
+    for metric in comparison.metrics:
+        arms = [("candidate", metric.candidate), ("baseline", metric.baseline)]
+        parts = []
+        for arm_name, arm in arms:
+            if arm is None or not arm.diverged:
+                continue
+            scores = dict(zip(arm.seeds, arm.scores))
+            listed = ", ".join(f"{seed} ({fmt.format_score(scores.get(seed))})" for seed in arm.diverged)
+            parts.append(f"{arm_name} seeds {listed}")
+        if not parts:
+            continue
+        setting = fmt.code_span("decision.exclude_diverged")
+        handling = (f"excluded from the statistics ({setting})" if comparison.decision.exclude_diverged
+                    else f"kept in the statistics; set {setting} to leave them out")
+        notes.append(f"⚠️ {fmt.escape_text(metric.metric)}: diverged {'; '.join(parts)}: {handling}.")
+    return notes
+
+
 def _chart(comparison: Comparison) -> str | None:
     if not comparison.metrics:
         return None
@@ -256,6 +277,7 @@ def _notes(comparison: Comparison, sweep: SweepResult, context: ReportContext) -
     if context.seeds_override is not None:
         notes.append(f"Seed count overridden to {context.seeds_override} for this run.")
     notes.extend(fmt.escape_text(note) for note in comparison.notes)
+    notes.extend(_diverged_notes(comparison))
     for metric in comparison.metrics:
         notes.extend(f"{fmt.escape_text(metric.metric)}: {fmt.escape_text(note)}" for note in metric.notes)
     notes.extend(fmt.escape_text(note) for note in context.notes)

@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 POCOCK_LOOKS = 2
 WEAK_PAIRING_CORRELATION = 0.2  # below this |rho|, pairing loses degrees of freedom for little gain
 ZERO_VARIANCE_REASON = "all seeds scored the same — is the seed applied?"
+# A seed whose accuracy is within this of the always-majority-class accuracy
+# learned nothing beyond the class prior, so it counts as diverged.
+MAJORITY_MARGIN = 0.01
 
 
 class Verdict(str, enum.Enum):
@@ -157,13 +160,14 @@ class _Sample:
     seeds: tuple[int, ...]
     scores: tuple[float, ...]
     n_failed: int
+    floor: float | None = None  # the always-majority-class accuracy, for the accuracy metric only
 
     @property
     def n_total(self) -> int:
         return len(self.scores) + self.n_failed
 
 
-def _sample(cards: Sequence[Scorecard], metric: str) -> _Sample:
+def _sample(cards: Sequence[Scorecard], metric: str, floor: float | None = None) -> _Sample:
     # A seed counts as failed for this metric when its run failed, the metric is
     # missing, or the score is NaN or infinite: it is counted, never averaged in.
     seeds, scores = [], []
@@ -172,7 +176,7 @@ def _sample(cards: Sequence[Scorecard], metric: str) -> _Sample:
         if value is not None and math.isfinite(float(value)):
             seeds.append(card.seed)
             scores.append(float(value))
-    return _Sample(tuple(seeds), tuple(scores), len(cards) - len(seeds))
+    return _Sample(tuple(seeds), tuple(scores), len(cards) - len(seeds), floor)
 
 
 def _pool_cards(baseline: "Baseline") -> tuple[Scorecard, ...]:
@@ -181,13 +185,23 @@ def _pool_cards(baseline: "Baseline") -> tuple[Scorecard, ...]:
 
 def _sorted_by_seed(sample: _Sample) -> _Sample:
     order = sorted(range(len(sample.seeds)), key=lambda i: sample.seeds[i])
-    return _Sample(tuple(sample.seeds[i] for i in order), tuple(sample.scores[i] for i in order), sample.n_failed)
+    return _Sample(tuple(sample.seeds[i] for i in order), tuple(sample.scores[i] for i in order), sample.n_failed, sample.floor)
 
 
 def _diverged_flags(sample: _Sample, sign: float) -> np.ndarray:
+    """Flag seeds far below the median (robust z-score), or at the majority-class level when it is known."""
     if not sample.scores:
         return np.zeros(0, dtype=bool)
-    return stats.diverged_mask(sign * np.asarray(sample.scores, dtype=float))
+    flags = stats.diverged_mask(sign * np.asarray(sample.scores, dtype=float))
+    if sample.floor is not None:
+        flags |= np.asarray(sample.scores, dtype=float) <= sample.floor + MAJORITY_MARGIN
+    return flags
+
+
+def _majority_floor(sweep: SweepResult, metric: str) -> float | None:
+    """Return the always-majority-class accuracy the builtin runner recorded, for the accuracy metric."""
+    value = sweep.extra.get("majority_accuracy") if sweep.extra else None
+    return float(value) if metric == "accuracy" and isinstance(value, (int, float)) else None
 
 
 def _summarize(sample: _Sample, sign: float, keep: np.ndarray) -> tuple[ArmSummary, np.ndarray]:
@@ -410,15 +424,18 @@ def _metric_names(metrics: MetricsConfig) -> tuple[str, ...]:
 
 def _compare_all(candidate: SweepResult, baseline: "Baseline", metrics: MetricsConfig, decision: DecisionConfig, level: float) -> list[_Draft]:
     pool_cards = _pool_cards(baseline)
+    same_data = baseline.latest.dataset_hash == candidate.dataset_hash
     drafts = []
     for metric in _metric_names(metrics):
+        floor = _majority_floor(candidate, metric)
+        baseline_floor = floor if same_data else None
         drafts.append(_compare_metric(
             metric,
             gating=metric in metrics.gate,
             direction=metrics.direction_of(metric),
-            candidate=_sample(candidate.scorecards, metric),
-            pooled=_sample(pool_cards, metric),
-            latest=_sample(baseline.latest.scorecards, metric),
+            candidate=_sample(candidate.scorecards, metric, floor),
+            pooled=_sample(pool_cards, metric, baseline_floor),
+            latest=_sample(baseline.latest.scorecards, metric, baseline_floor),
             decision=decision,
             level=level,
         ))
@@ -513,7 +530,7 @@ def compare(
         summaries = []
         for metric in _metric_names(metrics):
             sign = 1.0 if metrics.direction_of(metric) == "higher" else -1.0
-            sample = _sample(candidate.scorecards, metric)
+            sample = _sample(candidate.scorecards, metric, _majority_floor(candidate, metric))
             keep = np.ones(len(sample.scores), dtype=bool)
             if decision.exclude_diverged:
                 keep &= ~_diverged_flags(sample, sign)

@@ -6,6 +6,7 @@ Set SEEDBOT_UPDATE_SNAPSHOTS=1 to rewrite tests/snapshots/ from the current outp
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import statistics
@@ -732,3 +733,17 @@ def test_user_template_missing_file(tmp_path):
     with pytest.raises(TemplateError, match=r"absent\.j2: cannot be read"):
         render_comment(make_comparison(), make_sweep(), template_path=tmp_path / "absent.j2")
 
+
+
+def test_diverged_seeds_listed_in_notes():
+    candidate = dataclasses.replace(arm(CANDIDATE, n_failed=1), diverged=(1,))
+    comparison = make_comparison(metrics=(make_metric(candidate=candidate),))
+    body = render_comment(comparison, make_sweep())
+    score = fmt.format_score(CANDIDATE[1])
+    assert f"accuracy: diverged candidate seeds 1 ({score})" in body
+    assert "kept in the statistics; set `decision.exclude_diverged` to leave them out" in body
+
+
+def test_no_diverged_note_without_diverged_seeds():
+    body = render_comment(make_comparison(), make_sweep())
+    assert "diverged" not in body

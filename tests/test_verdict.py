@@ -242,6 +242,22 @@ def test_diverged_seed_excluded_on_request():
     assert comparison.verdict is Verdict.NO_CHANGE
 
 
+def test_majority_class_seed_flagged_diverged():
+    # Two of six seeds collapsed to the majority class (0.60): too many for the
+    # median-distance test alone, but the recorded class prior catches them.
+    candidate = [0.93, 0.60, 0.94, 0.60, 0.935, 0.95]
+    sweep = make_sweep(candidate, extra={"majority_accuracy": 0.60})
+    comparison = run_compare(sweep, make_baseline(BASELINE), rule="welch")
+    assert comparison.metrics[0].candidate.diverged == (1, 3)
+
+
+def test_majority_level_needs_same_dataset():
+    sweep = make_sweep([0.93, 0.95, 0.94, 0.96, 0.935], extra={"majority_accuracy": 0.935}, dataset_hash="other")
+    comparison = run_compare(sweep, make_baseline([0.93, 0.95, 0.94, 0.96, 0.935]), rule="welch")
+    assert comparison.metrics[0].baseline.diverged == ()
+    assert comparison.metrics[0].candidate.diverged == (0, 2, 4)
+
+
 def test_mann_whitney_rejected_at_three_seeds():
     comparison = run_compare(make_sweep(LOWER[:3]), make_baseline(BASELINE[:3]), rule="mann-whitney")
     assert comparison.verdict is Verdict.INCONCLUSIVE

@@ -101,6 +101,8 @@ class BuiltinRunner:
             "eval_rows": len(self.dataset.eval),
             "total_steps": self.total_steps,
             "head_modules": list(self.head_modules),
+            # A seed at this accuracy collapsed to the majority class; the verdict flags it as diverged.
+            "majority_accuracy": self.dataset.eval.majority_accuracy,
         }
         if self.dataset.label_names is not None:
             self.extra["label_names"] = list(self.dataset.label_names)
