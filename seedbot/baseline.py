@@ -15,9 +15,10 @@ from typing import Any, Mapping, Protocol
 
 from seedbot.errors import BaselineError, SeedbotError
 from seedbot.files import write_text_atomically
+from seedbot.formatting import plural
 from seedbot.log import logger
 from seedbot.provenance import differences
-from seedbot.scorecard import Scorecard, SweepResult
+from seedbot.scorecard import Scorecard, SweepResult, scorecard_problems
 
 SCHEMA_VERSION = 1
 DEFAULT_DIRECTORY = Path(".seedbot/baselines")
@@ -108,6 +109,9 @@ def merge_run(
     A pool never mixes regimes, so an old environment cannot widen σ. Runs that
     leave the pool (overflow past `pool_max`, or a whole pool replaced by a new
     regime) move to the front of the history, which keeps `history_max` runs.
+    A run of the same sweep as one already in the pool (equal commit, config_hash,
+    dataset_hash and seeds) replaces it, so saving a sweep twice does not count
+    its seeds twice and shrink σ.
     """
     if pool_max < 1 or history_max < 0:
         raise ValueError(f"pool_max must be >= 1 and history_max >= 0, got {pool_max} and {history_max}")
@@ -122,11 +126,32 @@ def merge_run(
         pool: tuple[BaselineRun, ...] = (run,)
         history = baseline.pool + baseline.history
     else:
-        grown = (run,) + baseline.pool
+        repeats = [stored for stored in baseline.pool if _same_sweep(stored, run)]
+        for stored in repeats:
+            logger.warning(
+                "baseline %s: run (commit %s, seeds %s) repeats the pool's run saved %s, so it replaces that run "
+                "instead of counting the same seeds twice",
+                config_name, run.commit, list(_seeds(run)), stored.created_at,
+            )
+        grown = (run,) + tuple(stored for stored in baseline.pool if not _same_sweep(stored, run))
         pool, overflow = grown[:pool_max], grown[pool_max:]
         history = overflow + baseline.history
-        logger.info("baseline %s: run (commit %s) joins the pool, now %d runs", config_name, run.commit, len(pool))
+        logger.info("baseline %s: run (commit %s) joins the pool, now %s", config_name, run.commit, plural(len(pool), "run"))
     return Baseline(config_name=config_name, pool=pool, history=history[:history_max])
+
+
+def _seeds(run: BaselineRun) -> tuple[int, ...]:
+    return tuple(sorted(card.seed for card in run.scorecards))
+
+
+def _same_sweep(first: BaselineRun, second: BaselineRun) -> bool:
+    """Tell whether two runs are saves of the same sweep: equal commit, hashes and seeds."""
+    return (
+        first.commit == second.commit
+        and first.config_hash == second.config_hash
+        and first.dataset_hash == second.dataset_hash
+        and _seeds(first) == _seeds(second)
+    )
 
 
 # --- serialisation -------------------------------------------------------------------
@@ -243,6 +268,10 @@ class _Reader:
         self.check_keys(raw, path, _SCORECARD_REQUIRED, _SCORECARD_KEYS)
         if _SCORECARD_REQUIRED - set(raw):
             return None
+        problems = scorecard_problems(raw)
+        if problems:
+            self.invalid += [f"{path}.{problem}" for problem in problems]
+            return None
         try:
             return Scorecard.from_dict({key: value for key, value in raw.items() if key in _SCORECARD_KEYS})
         except (SeedbotError, KeyError, TypeError, ValueError, AttributeError) as error:
@@ -352,6 +381,6 @@ class LocalBaselineStore:
         path = self.path(config_name)
         path.parent.mkdir(parents=True, exist_ok=True)
         write_text_atomically(path, json.dumps(baseline_to_dict(merged), indent=2) + "\n")
-        logger.info("saved baseline %s to %s (%d runs in the pool)", config_name, path, len(merged.pool))
+        logger.info("saved baseline %s to %s (%s in the pool)", config_name, path, plural(len(merged.pool), "run"))
         return merged
 

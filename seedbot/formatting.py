@@ -135,12 +135,12 @@ def format_signed(value: float | None) -> str:
 
 
 def format_mean_std(mean: float | None, std: float | None) -> str:
-    """Format "mean ± σ"; σ is left out when it is undefined (fewer than 2 seeds)."""
+    """Format "mean ± σ" with the same decimals on both; σ is left out when it is undefined (fewer than 2 seeds)."""
     if _is_missing(mean):
         return MISSING
     if _is_missing(std):
         return format_score(mean)
-    return f"{format_score(mean)} ± {format_number(std, digits=2)}"
+    return f"{format_score(mean)} ± {format_score(std)}"
 
 
 def format_interval(interval: tuple[float, float] | None, *, signed: bool = False) -> str:
@@ -188,6 +188,11 @@ def format_duration(seconds: float | None) -> str:
     return f"{minutes} min {secs:02d} s"
 
 
+def plural(count: int, noun: str) -> str:
+    """Format a count with its noun, adding "s" unless the count is 1: "1 run", "3 runs"."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def short_sha(commit: str | None) -> str | None:
     """Return the 7-character short form of a commit SHA (other text unchanged)."""
     if commit and re.fullmatch(r"[0-9a-fA-F]{8,64}", commit):
@@ -202,6 +207,17 @@ _MERMAID_UNSAFE = re.compile(r"[^A-Za-z0-9 _.,:=()+/-]")
 def _mermaid_number(value: float) -> str:
     # Mermaid's xychart parser reads plain decimals only, never an exponent.
     return f"{value:.6f}".rstrip("0").rstrip(".") or "0"
+
+
+def _axis_range(low: float, high: float) -> tuple[str, str]:
+    """Round an axis range outwards to about a tenth of its span: 0.905423..0.92613 -> 0.905..0.927."""
+    span = high - low
+    decimals = min(max(1 - math.floor(math.log10(span)), 0), 6)
+    scale = 10**decimals
+    # Rounding the scaled value first keeps 0.89 * 1000 = 889.9999... from flooring to 889.
+    rounded_low = math.floor(round(low * scale, 6)) / scale
+    rounded_high = math.ceil(round(high * scale, 6)) / scale
+    return f"{rounded_low:.{decimals}f}", f"{rounded_high:.{decimals}f}"
 
 
 def mermaid_quantile_chart(
@@ -231,11 +247,12 @@ def mermaid_quantile_chart(
     # Pad the axis so that the lowest bar stays visible and equal scores still get a range.
     low, high = min(every_score), max(every_score)
     padding = (high - low) * 0.1 or max(abs(high) * 0.01, 0.01)
+    axis_low, axis_high = _axis_range(low - padding, high + padding)
     lines = [
         "xychart-beta",
         f'    title "{title}"',
         "    x-axis [" + ", ".join(f'"{name}"' for name in QUANTILE_LABELS) + "]",
-        f'    y-axis "{label}" {_mermaid_number(low - padding)} --> {_mermaid_number(high + padding)}',
+        f'    y-axis "{label}" {axis_low} --> {axis_high}',
     ]
     if baseline is not None:
         lines.append("    bar [" + ", ".join(_mermaid_number(value) for value in baseline) + "]")

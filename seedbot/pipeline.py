@@ -17,8 +17,9 @@ from seedbot.baseline import Baseline, BaselineRun, BaselineStore, baseline_from
 from seedbot.config import Config, DecisionConfig, MetricsConfig, config_hash, parse_decision
 from seedbot.errors import SeedbotError
 from seedbot.files import write_text_atomically
+from seedbot.formatting import plural
 from seedbot.log import logger
-from seedbot.report import ReportContext, render_comment
+from seedbot.report import ReportContext, load_template, render_comment
 from seedbot.scorecard import SweepResult
 from seedbot.sweep import Progress, Runner, run_sweep
 from seedbot.verdict import Comparison, compare, interim_decision
@@ -57,9 +58,12 @@ def run(
     `decision` replaces config.decision (the GitHub side passes the base branch's
     section, so a PR cannot loosen its own gate). `seeds` replaces the configured
     list and turns off the adaptive early stop. The baseline loads before the sweep,
-    so an unreadable baseline fails before any training time is spent.
+    so an unreadable baseline fails before any training time is spent, and so does
+    a `template_path` that cannot be read or compiled.
     """
     decision = config.decision if decision is None else decision
+    if template_path is not None:
+        load_template(template_path)
     baseline = store.load(config.name)
     if baseline is None:
         logger.info("no baseline for config %s; the verdict will be no_baseline", config.name)
@@ -162,8 +166,8 @@ def save_baseline(config: Config | None, sweep: SweepResult, store: BaselineStor
     run_record = BaselineRun.from_sweep(sweep, created_at=created_at)
     baseline = store.save(name, run_record, new_pool=new_pool)
     logger.info(
-        "config %s: saved %d seeds as a baseline run (%d runs in the pool, %d in the history)",
-        name, len(sweep.scorecards), len(baseline.pool), len(baseline.history),
+        "config %s: saved %s as a baseline run (%s in the pool, %d in the history)",
+        name, plural(len(sweep.scorecards), "seed"), plural(len(baseline.pool), "run"), len(baseline.history),
     )
     return baseline
 

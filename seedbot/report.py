@@ -42,6 +42,7 @@ RULE_LABELS = {
     "paired": "paired t-test",
     "band": "k·σ band",
     "mann-whitney": "Mann-Whitney U",
+    "prediction-interval": "prediction interval",
 }
 PROVENANCE_ORDER = ("python", "torch", "transformers", "peft", "numpy", "device", "cuda", "cpu_capability")
 
@@ -323,7 +324,7 @@ def _baseline_summary(baseline: "Baseline | None") -> str | None:
     seeds = sum(len(run.scorecards) for run in baseline.pool)
     latest = baseline.latest
     saved = f", latest from {fmt.code_span(fmt.short_sha(latest.commit))}" if latest.commit else ""
-    return f"{runs} run{'s' if runs != 1 else ''} with {seeds} seeds in the pool{saved}, saved {fmt.escape_text(latest.created_at)}"
+    return f"{fmt.plural(runs, 'run')} with {fmt.plural(seeds, 'seed')} in the pool{saved}, saved {fmt.escape_text(latest.created_at)}"
 
 
 def _cut_note(limit: str, elsewhere: str) -> str:
@@ -404,7 +405,11 @@ def _environment(sandboxed: bool) -> jinja2.Environment:
 
 
 def load_template(template_path: Path | None = None) -> jinja2.Template:
-    """Load the packaged comment template, or a user's template in a sandbox."""
+    """Load the packaged comment template, or compile a user's template in a sandbox.
+
+    Raises TemplateError naming the file when a user's template cannot be read
+    or compiled, so callers can check it before spending time on a sweep.
+    """
     if template_path is None:
         source = importlib.resources.files("seedbot").joinpath("templates", DEFAULT_TEMPLATE).read_text(encoding="utf-8")
         return _environment(sandboxed=False).from_string(source)
@@ -416,15 +421,29 @@ def load_template(template_path: Path | None = None) -> jinja2.Template:
         return _environment(sandboxed=True).from_string(source)
     except jinja2.TemplateSyntaxError as error:
         raise TemplateError(f"comment template {template_path}, line {error.lineno}: {error.message}; fix the template syntax") from error
+    except Exception as error:  # noqa: BLE001 - a user's template must never crash seedbot
+        raise TemplateError(
+            f"comment template {template_path}: compiling failed ({type(error).__name__}: {error}); fix the template"
+        ) from error
 
 
-def _render(template: jinja2.Template, view: CommentView, template_name: str) -> str:
+def _render(template: jinja2.Template, view: CommentView, template_name: str, *, user_template: bool) -> str:
     try:
         text = template.render(view=view)
     except jinja2.TemplateError as error:
         raise TemplateError(
             f"comment template {template_name}: rendering failed: {error}; "
             "use only the fields of seedbot.report.CommentView under `view`"
+        ) from error
+    except Exception as error:
+        if not user_template:
+            raise
+        # For example {% include %} or {% import %} (the sandbox has no loader), or a
+        # range() past the sandbox's MAX_RANGE (OverflowError).
+        raise TemplateError(
+            f"comment template {template_name}: rendering failed ({type(error).__name__}: {error}); "
+            "fix the template: it cannot include or import other files, and range() allows at most "
+            f"{jinja2.sandbox.MAX_RANGE:,} items"
         ) from error
     if view.marker not in text:
         raise TemplateError(
@@ -451,7 +470,7 @@ def _render_within(
 
     def render(detail: _Detail, note: str | None) -> str:
         view = build_view(comparison, sweep, context=context, baseline=baseline, detail=detail, cut_note=note)
-        return _render(template, view, template_name)
+        return _render(template, view, template_name, user_template=template_path is not None)
 
     text = render(_Detail(), None)
     if size(text) <= limit:

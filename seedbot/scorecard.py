@@ -7,6 +7,7 @@ keys and raise SeedbotError naming missing ones.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Mapping
@@ -46,8 +47,12 @@ class Scorecard:
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> "Scorecard":
         fields = _check_keys("scorecard", raw, required=_SCORECARD_REQUIRED, optional=("error",))
-        if fields["status"] not in ("ok", "failed"):
-            raise SeedbotError(f"scorecard for seed {fields['seed']}: status must be ok or failed, got {fields['status']!r}")
+        problems = scorecard_problems(fields)
+        if problems:
+            raise SeedbotError(
+                f"scorecard for seed {fields['seed']!r}: {'; '.join(problems)}; "
+                "the file was edited or damaged, so rerun the sweep to write it again"
+            )
         return cls(
             seed=int(fields["seed"]),
             status=fields["status"],
@@ -111,6 +116,55 @@ class SweepResult:
             stop_reason=fields.get("stop_reason"),
             extra=dict(fields.get("extra") or {}),
         )
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _describe(value: Any) -> str:
+    """Name a parsed JSON value for an error: its type, and the value itself when it is short."""
+    kind = {type(None): "null", bool: "a boolean", str: "a string", list: "an array", dict: "an object"}.get(type(value))
+    if kind is None:
+        return repr(value)
+    return f"{kind} {value!r}" if isinstance(value, (str, bool)) and len(repr(value)) <= 40 else kind
+
+
+def scorecard_problems(raw: Mapping[str, Any]) -> list[str]:
+    """List what is invalid in a parsed scorecard, each problem starting with its key (`metrics.accuracy ...`).
+
+    Keys that are absent are not listed (the key check names them). Numbers must
+    be JSON numbers, not strings or booleans, and finite; seeds and durations
+    must not be negative.
+    """
+    problems = []
+    seed = raw.get("seed", 0)
+    if not (isinstance(seed, int) and not isinstance(seed, bool) and seed >= 0):
+        problems.append(f"seed must be a non-negative integer, got {_describe(seed)}")
+    if raw.get("status", "ok") not in ("ok", "failed"):
+        problems.append(f"status must be ok or failed, got {_describe(raw['status'])}")
+    metrics = raw.get("metrics", {})
+    if not isinstance(metrics, Mapping):
+        problems.append(f"metrics must be an object, got {_describe(metrics)}")
+    else:
+        for name, value in metrics.items():
+            if not (_is_number(value) and math.isfinite(value)):
+                problems.append(f"metrics.{name} must be a finite number, got {_describe(value)}")
+    duration = raw.get("duration_s", 0.0)
+    if not (_is_number(duration) and math.isfinite(duration) and duration >= 0):
+        problems.append(f"duration_s must be a finite number >= 0, got {_describe(duration)}")
+    for key in ("config_hash", "dataset_hash"):
+        if key in raw and not isinstance(raw[key], str):
+            problems.append(f"{key} must be a string, got {_describe(raw[key])}")
+    provenance = raw.get("provenance", {})
+    if not isinstance(provenance, Mapping):
+        problems.append(f"provenance must be an object, got {_describe(provenance)}")
+    else:
+        problems += [f"provenance.{key} must be a string or null, got {_describe(value)}"
+                     for key, value in provenance.items() if not isinstance(value, (str, type(None)))]
+    if not isinstance(raw.get("error"), (str, type(None))):
+        problems.append(f"error must be a string or null, got {_describe(raw['error'])}")
+    return problems
 
 
 _SCORECARD_REQUIRED = ("seed", "status", "metrics", "duration_s", "config_hash", "dataset_hash", "provenance")

@@ -196,6 +196,25 @@ def band(baseline, k: float) -> tuple[float, float]:
     return (mean - k * sd, mean + k * sd)
 
 
+def prediction_interval(baseline, *, confidence: float = 0.95) -> tuple[float, float]:
+    """Return the interval that contains one new draw from the baseline's distribution with probability `confidence`.
+
+    mean(b) -/+ t_{(1+confidence)/2, m-1} * sd(b) * sqrt(1 + 1/m), with sd
+    ddof=1 and shape (m,), m >= 2; exact for normal scores. The verdict
+    compares a candidate whose seeds all scored the same, one effective draw,
+    with it.
+    """
+    confidence = _check_level(confidence, "confidence")
+    b = check_scores(baseline, "baseline")
+    if b.ndim != 1:
+        raise StatisticsError(f"baseline: expected shape (m,), got shape {b.shape}")
+    _check_at_least(b, 2, "baseline")
+    m = b.size
+    mean, sd = float(np.mean(b)), float(np.std(b, ddof=1))
+    half_width = float(stats.t.ppf((1 + confidence) / 2, m - 1)) * sd * math.sqrt(1 + 1 / m)
+    return (mean - half_width, mean + half_width)
+
+
 def band_test(candidate, baseline, *, k: float) -> np.ndarray | int:
     """Apply the k-sigma rule: -1 when mean(c) < mean(b) - k*sd(b), +1 when above mean(b) + k*sd(b), else 0.
 

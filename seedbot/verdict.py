@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
 
-from seedbot import provenance, stats
+from seedbot import formatting, provenance, stats
 from seedbot.config import DecisionConfig, Direction, MetricsConfig
 from seedbot.errors import StatisticsError
 from seedbot.scorecard import Scorecard, SweepResult
@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 POCOCK_LOOKS = 2
 WEAK_PAIRING_CORRELATION = 0.2  # below this |rho|, pairing loses degrees of freedom for little gain
 ZERO_VARIANCE_REASON = "all seeds scored the same — is the seed applied?"
+# The rule recorded when every candidate seed scored the same and the baseline's
+# prediction interval decided instead of the configured test.
+PREDICTION_RULE = "prediction-interval"
 # A seed whose accuracy is within this of the always-majority-class accuracy
 # learned nothing beyond the class prior, so it counts as diverged.
 MAJORITY_MARGIN = 0.01
@@ -80,7 +83,7 @@ class MetricComparison:
     metric: str
     direction: Direction
     gating: bool
-    rule: str  # the rule actually applied: welch, paired, band, mann-whitney
+    rule: str  # the rule actually applied: welch, paired, band, mann-whitney, prediction-interval
     candidate: ArmSummary
     baseline: ArmSummary | None
     verdict: Verdict
@@ -245,6 +248,12 @@ def _format(value: float) -> str:
     return f"{value:.4g}"
 
 
+def _p_text(label: str, p_value: float) -> str:
+    """Format "p = 0.0123" or "p < 0.001", as the comment's table does."""
+    text = formatting.format_p_value(p_value)
+    return f"{label} {text}" if text.startswith("<") else f"{label} = {text}"
+
+
 def _inconclusive(fields: dict[str, Any], reason: str) -> _Draft:
     return _Draft(MetricComparison(**fields, verdict=Verdict.INCONCLUSIVE, reason=reason))
 
@@ -321,6 +330,7 @@ def _compare_metric(
         metric=metric, direction=direction, gating=gating, rule=rule,
         candidate=arms.candidate, baseline=arms.baseline, notes=arms.notes,
     )
+    fields.update(_band_and_delta(rule, sign, cand, base, decision.band_k))
     minimum = max(decision.min_seeds, 2)
     for arm, summary, total, used in (("candidate", arms.candidate, arms.candidate_total, cand),
                                       ("baseline", arms.baseline, arms.baseline_total, base)):
@@ -330,9 +340,8 @@ def _compare_metric(
                 f"{metric}: only {used.size} of {total} {arm} seeds are usable "
                 f"({summary.n_failed} failed or without a score{left_out}); at least {minimum} are needed"
             ))
-    for arm, used in (("candidate", cand), ("baseline", base)):
-        if stats.is_degenerate(used):
-            return _inconclusive(fields, f"{metric}: {ZERO_VARIANCE_REASON} (every {arm} seed scored {_format(sign * used[0])})")
+    if stats.is_degenerate(cand) or stats.is_degenerate(base):
+        return _compare_zero_variance(metric, fields, sign, cand, base, level=level, min_effect=decision.min_effect)
 
     confidence = 1.0 - level
     welch = stats.welch_test(cand, base, confidence=confidence)
@@ -383,6 +392,63 @@ def _compare_metric(
     return _decide(draft, p_used=result.p_value, level=level, min_effect=decision.min_effect)
 
 
+def _band_and_delta(rule: str, sign: float, cand: np.ndarray, base: np.ndarray, k: float) -> dict[str, Any]:
+    """Return the band and delta in metric units, filled even when no test can run, so the comment shows them."""
+    if base.size < 2:
+        return {}
+    filled: dict[str, Any] = {"band": stats.band(sign * base, k)}
+    if cand.size:
+        center = np.median if rule == "mann-whitney" else np.mean
+        filled["delta"] = sign * float(center(cand) - center(base))
+    return filled
+
+
+def _compare_zero_variance(
+    metric: str,
+    fields: dict[str, Any],
+    sign: float,
+    cand: np.ndarray,
+    base: np.ndarray,
+    *,
+    level: float,
+    min_effect: float,
+) -> _Draft:
+    """Decide a metric where an arm's seeds all scored the same, so no two-sample test applies.
+
+    A t-test on zero variance would turn any tiny delta into a regression. When
+    only the candidate is constant, it counts as one effective draw and regresses
+    only when it falls outside the baseline's (1 - level) prediction interval on
+    the worse side and |delta| >= min_effect. It never counts as improved or
+    unchanged. A constant baseline is broken, so that metric stays inconclusive.
+    """
+    candidate_flat, baseline_flat = stats.is_degenerate(cand), stats.is_degenerate(base)
+    candidate_value, baseline_value = _format(sign * cand[0]), _format(sign * base[0])
+    if baseline_flat and candidate_flat:
+        return _inconclusive(fields, (
+            f"{metric}: {ZERO_VARIANCE_REASON} (every candidate seed scored {candidate_value}, "
+            f"every baseline seed {baseline_value})"
+        ))
+    if baseline_flat:
+        return _inconclusive(fields, (
+            f"{metric}: the baseline's seeds all scored the same ({baseline_value}) — is the seed applied? "
+            "Save a new baseline from a sweep whose seeds vary"
+        ))
+
+    low, high = stats.prediction_interval(base, confidence=1.0 - level)
+    shown_low, shown_high = sorted((sign * low, sign * high))
+    confidence = f"{1 - level:.1%}".replace(".0%", "%")
+    interval = f"the baseline's {confidence} prediction interval [{_format(shown_low)}, {_format(shown_high)}] for one new seed"
+    goodness_delta = float(cand[0] - np.mean(base))
+    fields = {**fields, "rule": PREDICTION_RULE, "delta": sign * goodness_delta}
+    fields["notes"] += (f"every candidate seed scored {candidate_value}, so the candidate counts as one seed, "
+                        f"compared with {interval}",)
+    if cand[0] < low and goodness_delta != 0 and abs(goodness_delta) >= min_effect:
+        reason = (f"{metric} regressed by {_format(abs(goodness_delta))}: every candidate seed scored {candidate_value}, "
+                  f"worse than {interval}; all candidate seeds scored the same — is the seed applied?")
+        return _Draft(MetricComparison(**fields, verdict=Verdict.REGRESSED, reason=reason), goodness_delta, tested=False)
+    return _inconclusive(fields, f"{metric}: {ZERO_VARIANCE_REASON} (every candidate seed scored {candidate_value})")
+
+
 def _pooled_sigma(candidate: np.ndarray, baseline: np.ndarray) -> float:
     return math.sqrt((np.var(candidate, ddof=1) + np.var(baseline, ddof=1)) / 2)
 
@@ -394,16 +460,19 @@ def _decide(draft: _Draft, *, p_used: float, level: float, min_effect: float) ->
     verdict = {-1: Verdict.REGRESSED, 1: Verdict.IMPROVED, 0: Verdict.NO_CHANGE}[outcome]
     low, high = metric.ci
     confidence = f"{1 - level:.1%}".replace(".0%", "%")
-    evidence = f"delta {_format(metric.delta)}, {confidence} CI [{_format(low)}, {_format(high)}], p = {_format(metric.p_value)}"
+    evidence = f"delta {_format(metric.delta)}, {confidence} CI [{_format(low)}, {_format(high)}], {_p_text('p', metric.p_value)}"
     if metric.p_adjusted is not None and metric.p_adjusted != metric.p_value:
-        evidence += f", Holm p = {_format(metric.p_adjusted)}"
+        evidence += f", {_p_text('Holm p', metric.p_adjusted)}"
     if verdict is not Verdict.NO_CHANGE:
         reason = f"{metric.metric} {verdict.value} by {_format(abs(metric.delta))} ({evidence}, {metric.rule})"
     elif p_used < level and draft.goodness_delta != 0:
         reason = (f"{metric.metric}: significant but below the practical margin min_effect = {_format(min_effect)} "
                   f"({evidence}, {metric.rule})")
     else:
-        reason = f"{metric.metric}: no change detected; could not rule out ±{_format(metric.mde)} (MDE at 80% power; {evidence}, {metric.rule})"
+        reason = f"{metric.metric}: no significant difference ({evidence}, {metric.rule})"
+        if metric.mde is not None and math.isfinite(metric.mde) and metric.mde > 0:
+            reason = (f"{metric.metric}: no significant difference; a true change smaller than ±{_format(metric.mde)} "
+                      f"could go undetected (MDE at 80% power; {evidence}, {metric.rule})")
     draft.comparison = replace(metric, verdict=verdict, reason=reason)
     return draft
 
@@ -515,7 +584,8 @@ def compare(
 
     The overall verdict, over the gating metrics:
     - inconclusive when any gating metric could not be tested (too few usable
-      seeds, identical seeds, Mann-Whitney below 4 seeds);
+      seeds, identical seeds that did not regress beyond the baseline's
+      prediction interval, Mann-Whitney below 4 seeds);
     - inconclusive instead of improved or no_change when a candidate seed failed
       or a planned seed never ran, so a sweep with failures never passes;
     - regressed when any gating metric regressed, but inconclusive instead when
@@ -588,7 +658,7 @@ def _overall(gating: Sequence[MetricComparison]) -> tuple[Verdict, str]:
 @dataclass(frozen=True, kw_only=True)
 class InterimDecision:
     stop: bool
-    reason: str  # e.g. "stopped after 5 seeds: p = 0.004 < 0.0294 (Pocock, 2 looks)"
+    reason: str  # e.g. "stopped after 5 seeds: accuracy regressed, p = 0.004, below the Pocock level 0.0294 (2 looks)"
 
 
 def interim_decision(
@@ -602,8 +672,9 @@ def interim_decision(
 
     Stops when a gating metric regressed at the Pocock level (2 equally spaced
     looks), or when every gating metric is decided: significant at that level,
-    or futile (p > 0.3). Otherwise, including an inconclusive look and the band
-    rule (which has no p-value), the sweep continues to the maximum.
+    or futile (p > 0.3). Otherwise, including an inconclusive look and verdicts
+    without a p-value (the band rule, identical candidate seeds), the sweep
+    continues to the maximum.
     """
     level = stats.pocock_level(decision.alpha)
     n = len(candidate.scorecards)
@@ -615,29 +686,29 @@ def interim_decision(
     if regressed:
         worst = regressed[0]
         return InterimDecision(stop=True, reason=(
-            f"stopped after {n} seeds: {worst.metric} regressed, p = {_format(worst.p_adjusted)} < {level:.4f} "
-            f"(Pocock, {POCOCK_LOOKS} looks)"
+            f"stopped after {n} seeds: {worst.metric} regressed, {_p_text('p', worst.p_adjusted)}, "
+            f"below the Pocock level {level:.4f} ({POCOCK_LOOKS} looks)"
         ))
     open_metrics = []
     for draft in gating:
         metric = draft.comparison
         if not draft.tested:
             open_metrics.append(f"{metric.metric} ({metric.rule} rule cannot stop early)" if metric.rule == "band" else
-                                f"{metric.metric} (inconclusive)")
+                                f"{metric.metric} ({metric.verdict.value})")
         elif metric.verdict is Verdict.NO_CHANGE and level <= metric.p_adjusted <= stats.FUTILITY_P:
-            open_metrics.append(f"{metric.metric} (p = {_format(metric.p_adjusted)})")
+            open_metrics.append(f"{metric.metric} ({_p_text('p', metric.p_adjusted)})")
     if open_metrics:
         return InterimDecision(stop=False, reason=(
             f"continuing after {n} seeds: undecided at the Pocock level {level:.4f} and futility bound "
             f"p > {stats.FUTILITY_P:g}: {', '.join(open_metrics)}"
         ))
     if all(d.comparison.verdict is Verdict.NO_CHANGE and d.comparison.p_adjusted > stats.FUTILITY_P for d in gating):
-        details = ", ".join(f"{d.comparison.metric} p = {_format(d.comparison.p_adjusted)}" for d in gating)
+        details = ", ".join(f"{d.comparison.metric} {_p_text('p', d.comparison.p_adjusted)}" for d in gating)
         return InterimDecision(stop=True, reason=(
             f"stopped after {n} seeds as futile: {details} > {stats.FUTILITY_P:g}, "
             f"so more seeds are unlikely to reach the Pocock level {level:.4f}"
         ))
-    details = ", ".join(f"{d.comparison.metric} {d.comparison.verdict.value} (p = {_format(d.comparison.p_adjusted)})" for d in gating)
+    details = ", ".join(f"{d.comparison.metric} {d.comparison.verdict.value} ({_p_text('p', d.comparison.p_adjusted)})" for d in gating)
     return InterimDecision(stop=True, reason=(
         f"stopped after {n} seeds: every gating metric is decided at the Pocock level {level:.4f} "
         f"or futile (p > {stats.FUTILITY_P:g}): {details}"

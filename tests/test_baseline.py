@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import math
 from pathlib import Path
 
 import pytest
@@ -159,7 +160,26 @@ def _set(path: tuple, value, raw: dict) -> dict:
         (lambda raw: _set(("pool", 0, "commit"), ["x"], raw), r"pool\[0\]\.commit must be a string or null, got an array"),
         (lambda raw: _set(("pool", 0, "provenance", "torch"), 2.13, raw), r"pool\[0\]\.provenance\.torch must be a string or null"),
         (lambda raw: _set(("pool", 1), "run", raw), r"pool\[1\] must be an object, got a string"),
-        (lambda raw: _set(("pool", 0, "scorecards", 0, "status"), "maybe", raw), r"pool\[0\]\.scorecards\[0\] is not a valid scorecard"),
+        (lambda raw: _set(("pool", 0, "scorecards", 0, "status"), "maybe", raw),
+         r"pool\[0\]\.scorecards\[0\]\.status must be ok or failed, got a string 'maybe'"),
+        (lambda raw: _set(("pool", 0, "scorecards", 2, "metrics", "accuracy"), math.nan, raw),
+         r"pool\[0\]\.scorecards\[2\]\.metrics\.accuracy must be a finite number, got nan"),
+        (lambda raw: _set(("history", 0, "scorecards", 1, "metrics", "accuracy"), math.inf, raw),
+         r"history\[0\]\.scorecards\[1\]\.metrics\.accuracy must be a finite number, got inf"),
+        (lambda raw: _set(("pool", 1, "scorecards", 0, "metrics", "accuracy"), "0.9", raw),
+         r"pool\[1\]\.scorecards\[0\]\.metrics\.accuracy must be a finite number, got a string '0\.9'"),
+        (lambda raw: _set(("pool", 0, "scorecards", 0, "metrics", "accuracy"), True, raw),
+         r"pool\[0\]\.scorecards\[0\]\.metrics\.accuracy must be a finite number, got a boolean True"),
+        (lambda raw: _set(("pool", 0, "scorecards", 1, "seed"), -5, raw),
+         r"pool\[0\]\.scorecards\[1\]\.seed must be a non-negative integer, got -5"),
+        (lambda raw: _set(("pool", 0, "scorecards", 1, "seed"), "3", raw),
+         r"pool\[0\]\.scorecards\[1\]\.seed must be a non-negative integer, got a string '3'"),
+        (lambda raw: _set(("pool", 0, "scorecards", 1, "seed"), False, raw),
+         r"pool\[0\]\.scorecards\[1\]\.seed must be a non-negative integer, got a boolean False"),
+        (lambda raw: _set(("pool", 0, "scorecards", 1, "duration_s"), -1.0, raw),
+         r"pool\[0\]\.scorecards\[1\]\.duration_s must be a finite number >= 0, got -1\.0"),
+        (lambda raw: _set(("pool", 0, "scorecards", 1, "metrics"), [0.9], raw),
+         r"pool\[0\]\.scorecards\[1\]\.metrics must be an object, got an array"),
         (lambda raw: _set(("schema_version",), True, raw), r"schema_version must be an integer, got a boolean"),
         (lambda raw: _set(("schema_version",), 0, raw), r"schema_version must be 1 or more, got 0"),
     ],
@@ -283,6 +303,46 @@ def test_merge_history_is_bounded_most_recent_first():
 
     assert baseline.pool == (runs[5],)
     assert baseline.history == (runs[4], runs[3], runs[2])
+
+
+def test_merge_same_sweep_twice_replaces_run(caplog):
+    first = make_run("1" * 40)
+    saved_again = make_run("1" * 40, created_at="2026-01-03T00:00:00Z")
+    baseline = merge_run(merge_run(None, make_run("0" * 40), config_name="sst2"), first, config_name="sst2")
+
+    with caplog.at_level(logging.WARNING, logger="seedbot"):
+        merged = merge_run(baseline, saved_again, config_name="sst2")
+
+    assert merged.pool == (saved_again, baseline.pool[1])
+    assert merged.history == ()
+    assert "replaces that run" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [
+        {"commit": "2" * 40},
+        {"scorecards": tuple(make_card(seed, 0.9) for seed in (0, 1, 3))},
+        {"scorecards": tuple(make_card(seed, 0.9) for seed in (0, 1))},
+    ],
+)
+def test_merge_other_sweep_joins_pool(changed):
+    first = make_run("1" * 40)
+
+    merged = merge_run(merge_run(None, first, config_name="sst2"), make_run(**{"commit": "1" * 40, **changed}),
+                       config_name="sst2")
+
+    assert len(merged.pool) == 2
+
+
+def test_store_save_same_sweep_twice_keeps_one_run(tmp_path):
+    store = LocalBaselineStore(tmp_path)
+    store.save("sst2", make_run("1" * 40))
+
+    saved = store.save("sst2", make_run("1" * 40, created_at="2026-01-03T00:00:00Z"))
+
+    assert len(saved.pool) == 1
+    assert len(store.load("sst2").pool) == 1
 
 
 def test_merge_is_pure():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any, Mapping
@@ -11,7 +12,7 @@ import pytest
 from seedbot import pipeline
 from seedbot.baseline import LocalBaselineStore
 from seedbot.config import Config, DecisionConfig, config_hash, parse_config
-from seedbot.errors import SeedbotError
+from seedbot.errors import SeedbotError, TemplateError
 from seedbot.report import ReportContext, comment_marker
 from seedbot.sweep import run_sweep
 from seedbot.verdict import Verdict
@@ -76,6 +77,22 @@ def test_run_without_baseline(make_config, store, tmp_path):
     assert outcome.baseline is None
     assert outcome.comment_path.read_text(encoding="utf-8") == outcome.comment
     assert comment_marker("pipeline-test") in outcome.comment
+
+
+@pytest.mark.parametrize(
+    ("source", "match"),
+    [("{{ view.marker }} {% for %}\n", r"line 1: .*fix the template syntax"), (None, r"cannot be read")],
+)
+def test_bad_template_fails_before_sweep(make_config, store, tmp_path, source, match):
+    template = tmp_path / "comment.md.j2"
+    if source is not None:
+        template.write_text(source, encoding="utf-8")
+    runner = ScriptedRunner()
+
+    with pytest.raises(TemplateError, match=match):
+        pipeline.run(make_config(), store=store, output_dir=tmp_path / "out", runner=runner, template_path=template)
+
+    assert runner.seeds_run == []
 
 
 def test_result_json_layout(make_config, store, tmp_path):
@@ -229,8 +246,20 @@ def test_save_baseline_new_pool(make_config, store, tmp_path):
     sweep = run_sweep(config, output_dir=tmp_path / "base", runner=ScriptedRunner())
 
     pipeline.save_baseline(config, sweep, store)
-    pipeline.save_baseline(config, sweep, store)
+    # Another commit, because saving the same sweep again replaces its run.
+    pipeline.save_baseline(config, dataclasses.replace(sweep, commit="b" * 40), store)
     fresh = pipeline.save_baseline(config, sweep, store, new_pool=True)
 
     assert len(fresh.pool) == 1
     assert len(fresh.history) == 2
+
+
+def test_save_baseline_twice_keeps_one_run(make_config, store, tmp_path):
+    config = make_config()
+    sweep = run_sweep(config, output_dir=tmp_path / "base", runner=ScriptedRunner())
+
+    pipeline.save_baseline(config, sweep, store)
+    again = pipeline.save_baseline(config, sweep, store)
+
+    assert len(again.pool) == 1
+    assert len(again.history) == 0

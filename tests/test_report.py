@@ -17,18 +17,19 @@ import pytest
 
 from seedbot import formatting as fmt
 from seedbot.baseline import Baseline, BaselineRun
-from seedbot.config import DecisionConfig
+from seedbot.config import DecisionConfig, MetricsConfig
 from seedbot.errors import TemplateError
 from seedbot.report import (
     COMMENT_MAX_CHARS,
     ReportContext,
     build_view,
     comment_marker,
+    load_template,
     render_comment,
     render_summary,
 )
 from seedbot.scorecard import Scorecard, SweepResult
-from seedbot.verdict import ArmSummary, Comparison, MetricComparison, Verdict
+from seedbot.verdict import ArmSummary, Comparison, MetricComparison, Verdict, compare
 
 markdown_it = pytest.importorskip("markdown_it")
 
@@ -165,6 +166,21 @@ def make_baseline() -> Baseline:
     return Baseline(config_name="sst2-lora", pool=(run,))
 
 
+def test_inconclusive_metric_shows_band_and_delta():
+    # Every candidate seed scored the same, so no test ran; the band and delta still show.
+    baseline = make_baseline()
+    baseline = dataclasses.replace(baseline, pool=(dataclasses.replace(baseline.latest, provenance=PROVENANCE),))
+    sweep = make_sweep(tuple(make_card(seed, 0.93) for seed in range(5)))
+    comparison = compare(sweep, baseline, metrics=MetricsConfig(compute=("accuracy",), gate=("accuracy",)),
+                         decision=DecisionConfig())
+
+    text = render_comment(comparison, sweep, baseline=baseline)
+
+    assert comparison.verdict is Verdict.INCONCLUSIVE
+    assert "| **accuracy** ↑ | 0.9322 ± 0.0059 | 0.9320 | 5 | 0.9300 ± 0.0000 | 0.9300 | 5 | [0.9234, 0.9410] |" in text
+    assert "| **accuracy** | 🟡 Inconclusive | prediction interval | -0.0022 | — |" in text
+
+
 def assert_snapshot(name: str, text: str) -> None:
     path = SNAPSHOTS / name
     if os.environ.get("SEEDBOT_UPDATE_SNAPSHOTS") == "1":
@@ -248,7 +264,8 @@ def test_format_number(value, digits, expected):
 
 @pytest.mark.parametrize(
     ("mean", "std", "expected"),
-    [(0.9322, 0.00589, "0.9322 ± 0.0059"), (0.9, float("nan"), "0.9000"), (None, 0.1, "—")],
+    [(0.9322, 0.00589, "0.9322 ± 0.0059"), (0.2050, 0.005, "0.2050 ± 0.0050"), (0.9017, 0.01, "0.9017 ± 0.0100"),
+     (0.9, float("nan"), "0.9000"), (None, 0.1, "—")],
 )
 def test_format_mean_std(mean, std, expected):
     assert fmt.format_mean_std(mean, std) == expected
@@ -382,7 +399,7 @@ def test_chart_has_both_arms():
         "xychart-beta",
         '    title "accuracy quantiles: bars baseline (n=3), line candidate (n=5)"',
         '    x-axis ["min", "Q1", "median", "Q3", "max"]',
-        '    y-axis "accuracy" 0.786 --> 0.954',
+        '    y-axis "accuracy" 0.78 --> 0.96',
         "    bar [0.9, 0.91, 0.92, 0.93, 0.94]",
         "    line [0.8, 0.82, 0.84, 0.86, 0.88]",
     ]
@@ -393,7 +410,14 @@ def test_chart_without_baseline_has_candidate_only():
 
     assert "bar [" not in chart
     assert "    line [0.9, 0.9, 0.9, 0.9, 0.9]" in chart
-    assert '    y-axis "accuracy" 0.89 --> 0.91' in chart
+    assert '    y-axis "accuracy" 0.890 --> 0.910' in chart
+
+
+def test_chart_axis_is_rounded():
+    chart = fmt.mermaid_quantile_chart("accuracy", [0.9075, 0.915], [0.9075, 0.92406])
+
+    # Padded by a tenth of the span: 0.905844 to 0.925716, rounded outwards to 3 decimals.
+    assert '    y-axis "accuracy" 0.905 --> 0.926' in chart
 
 
 def test_chart_without_candidate_scores():
@@ -720,6 +744,11 @@ def test_user_template_renders_view(tmp_path):
         ("{{ view.marker }} {{ view.no_such_field }}\n", r"rendering failed: .*no_such_field"),
         ("{{ view.marker }} {{ view.__class__.__mro__ }}\n", r"rendering failed: .*unsafe"),
         ("{{ view.marker }} {% for %}\n", r"comment\.md\.j2, line 1: .*fix the template syntax"),
+        ("{{ view.marker }} {% include '/etc/passwd' %}\n", r"comment\.md\.j2: rendering failed \(TypeError: no loader"),
+        ("{{ view.marker }} {% import 'x' as y %}\n", r"comment\.md\.j2: rendering failed \(TypeError: no loader"),
+        ("{{ view.marker }} {% for i in range(10**9) %}{% endfor %}\n",
+         r"comment\.md\.j2: rendering failed \(OverflowError: .*range\(\) allows at most 100,000 items"),
+        ("{{ view.marker }} {{ 1 / 0 }}\n", r"comment\.md\.j2: rendering failed \(ZeroDivisionError"),
     ],
 )
 def test_user_template_errors(tmp_path, source, match):
@@ -727,6 +756,18 @@ def test_user_template_errors(tmp_path, source, match):
 
     with pytest.raises(TemplateError, match=match):
         render_comment(make_comparison(), make_sweep(), template_path=path)
+
+
+@pytest.mark.parametrize(
+    ("source", "match"),
+    [
+        ("{{ view.marker }} {% for %}\n", r"comment\.md\.j2, line 1: .*fix the template syntax"),
+        ("{{ view.marker }} {% endif %}\n", r"comment\.md\.j2, line 1: .*endif"),
+    ],
+)
+def test_load_template_rejects_syntax_errors(tmp_path, source, match):
+    with pytest.raises(TemplateError, match=match):
+        load_template(write_template(tmp_path, source))
 
 
 def test_user_template_missing_file(tmp_path):

@@ -21,6 +21,7 @@ ONE_SAMPLE = {
     "is_degenerate": lambda x: stats.is_degenerate(x),
     "diverged_mask": lambda x: stats.diverged_mask(x),
     "band": lambda x: stats.band(x, 1.5),
+    "prediction_interval": lambda x: stats.prediction_interval(x),
     "holm_adjust": lambda x: stats.holm_adjust(x),
 }
 TWO_SAMPLE = {
@@ -89,6 +90,8 @@ def test_two_sample_rejects_nan(name, candidate, baseline, nan_in_candidate):
         (lambda: stats.holm_adjust([]), "p_values: no scores"),
         (lambda: stats.holm_adjust([0.2, 1.5]), r"must lie in \[0, 1\]"),
         (lambda: stats.band([0.9, 0.91], -1), "band_k: must be a positive number"),
+        (lambda: stats.prediction_interval([0.9]), "baseline: needs at least 2 scores"),
+        (lambda: stats.prediction_interval(GOOD, confidence=1.0), "confidence: must be a number strictly between"),
         (lambda: stats.welch_test([0.9, 0.9], [0.8, 0.8]), "both arms have zero variance"),
         (lambda: stats.welch_test([0.9], GOOD), "candidate: needs at least 2 scores"),
         (lambda: stats.check_scores(np.zeros((2, 2, 2))), r"expected shape \(n,\) or \(trials, n\)"),
@@ -166,6 +169,22 @@ def test_band_test_sides(candidate, expected):
 @pytest.mark.parametrize(("n", "expected"), [(3, 0.208), (5, 0.0767), (10, 0.0085)])
 def test_band_false_alarm_rate_table(n, expected):
     assert stats.band_false_alarm_rate(n, n, 1.5, two_sided=True) == pytest.approx(expected, abs=5e-4)
+
+
+def test_prediction_interval_hand_computed():
+    # mean 3, sd sqrt(2.5), t(0.975, 4) = 2.77645: half width 2.77645 * 1.58114 * sqrt(1.2) = 4.80894
+    low, high = stats.prediction_interval([1, 2, 3, 4, 5], confidence=0.95)
+    assert low == pytest.approx(3 - 4.80894, abs=1e-4)
+    assert high == pytest.approx(3 + 4.80894, abs=1e-4)
+
+
+def test_prediction_interval_covers_new_draws():
+    rng = np.random.default_rng(5)
+    trials = 20_000
+    baselines, new_draws = rng.normal(size=(trials, 5)), rng.normal(size=trials)
+    intervals = np.array([stats.prediction_interval(row, confidence=0.9) for row in baselines])
+    covered = np.mean((intervals[:, 0] <= new_draws) & (new_draws <= intervals[:, 1]))
+    assert covered == pytest.approx(0.9, abs=4 * math.sqrt(0.9 * 0.1 / trials))
 
 
 def test_band_false_alarm_rate_matches_simulation():

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from seedbot import stats
 from seedbot.baseline import Baseline, BaselineRun
 from seedbot.config import DecisionConfig, MetricsConfig
 from seedbot.errors import StatisticsError
@@ -105,8 +106,24 @@ def test_welch_fields_match_scipy():
 
 def test_no_change_reason_states_mde():
     comparison = run_compare(make_sweep(NEAR), make_baseline(BASELINE), rule="welch")
-    assert "could not rule out ±" in comparison.reason
+    assert "no significant difference; a true change smaller than ±0.02048 could go undetected" in comparison.reason
     assert "MDE at 80% power" in comparison.reason
+
+
+@pytest.mark.parametrize("rule", ["welch", "paired"])
+def test_tiny_p_value_formatted_as_table(rule):
+    comparison = run_compare(make_sweep([0.5, 0.51, 0.52, 0.505, 0.515]), make_baseline(BASELINE), rule=rule)
+    assert comparison.verdict is Verdict.REGRESSED
+    assert "p < 0.001" in comparison.reason
+    assert "p = 0," not in comparison.reason
+
+
+def test_no_change_reason_without_mde():
+    # Every pair differs by exactly 0, so the paired test has no spread and an MDE of 0.
+    comparison = run_compare(make_sweep(BASELINE), make_baseline(BASELINE), rule="paired")
+    assert comparison.metrics[0].mde == 0
+    assert comparison.reason.startswith("accuracy: no significant difference (delta 0,")
+    assert "±0" not in comparison.reason
 
 
 def test_auto_pairs_same_seeds_only():
@@ -221,6 +238,63 @@ def test_zero_variance_inconclusive(rule):
     comparison = run_compare(make_sweep([0.9] * 5), make_baseline([0.9000001] * 4 + [0.9000002]), rule=rule)
     assert comparison.verdict is Verdict.INCONCLUSIVE
     assert "all seeds scored the same — is the seed applied?" in comparison.reason
+
+
+SPREAD = [0.90, 0.895, 0.905, 0.892, 0.908]  # mean 0.9, sd sqrt(0.000178 / 4) = 0.006671
+
+
+@pytest.mark.parametrize("rule", ["auto", "welch", "paired", "band", "mann-whitney"])
+def test_zero_variance_candidate_far_below_regresses(rule):
+    comparison = run_compare(make_sweep([0.5] * 5), make_baseline(SPREAD), rule=rule)
+    metric = comparison.metrics[0]
+    assert comparison.verdict is Verdict.REGRESSED
+    assert "accuracy regressed by 0.4: every candidate seed scored 0.5" in comparison.reason
+    assert "prediction interval" in comparison.reason
+    assert "all candidate seeds scored the same — is the seed applied?" in comparison.reason
+    assert metric.delta == pytest.approx(-0.4)
+    assert metric.rule == "prediction-interval"
+    assert metric.band == pytest.approx((0.9 - 1.5 * 0.006671, 0.9 + 1.5 * 0.006671), abs=1e-5)
+
+
+@pytest.mark.parametrize(("candidate", "decision"), [
+    ([0.9] * 5, {}),  # inside the prediction interval
+    ([0.99] * 5, {}),  # far above: a constant candidate never counts as improved
+    ([0.85] * 5, {"min_effect": 0.1}),  # outside, but below the practical margin
+])
+def test_zero_variance_candidate_stays_inconclusive(candidate, decision):
+    comparison = run_compare(make_sweep(candidate), make_baseline(SPREAD), **decision)
+    metric = comparison.metrics[0]
+    assert comparison.verdict is Verdict.INCONCLUSIVE
+    assert "all seeds scored the same — is the seed applied?" in comparison.reason
+    assert metric.delta == pytest.approx(candidate[0] - 0.9)
+    assert metric.band is not None
+
+
+def test_zero_variance_lower_is_better_regresses():
+    loss = MetricsConfig(compute=("eval_loss",), gate=("eval_loss",), direction={"eval_loss": "lower"})
+    comparison = run_compare(make_sweep({"eval_loss": [0.9] * 5}), make_baseline({"eval_loss": [0.3, 0.31, 0.29, 0.305, 0.295]}),
+                             metrics=loss)
+    assert comparison.verdict is Verdict.REGRESSED
+    assert comparison.metrics[0].delta == pytest.approx(0.6)
+
+
+@pytest.mark.parametrize(("candidate", "baseline", "words"), [
+    (NEAR, [0.9] * 5, "the baseline's seeds all scored the same (0.9) — is the seed applied?"),
+    ([0.5] * 5, [0.9] * 5, "all seeds scored the same — is the seed applied? (every candidate seed scored 0.5, every baseline seed 0.9)"),
+])
+def test_zero_variance_baseline_inconclusive(candidate, baseline, words):
+    comparison = run_compare(make_sweep(candidate), make_baseline(baseline))
+    assert comparison.verdict is Verdict.INCONCLUSIVE
+    assert words in comparison.reason
+    assert comparison.metrics[0].delta is not None
+
+
+def test_too_few_seeds_still_shows_band_and_delta():
+    comparison = run_compare(make_sweep([0.91, None, None, None, 0.92]), make_baseline(BASELINE), rule="welch")
+    metric = comparison.metrics[0]
+    assert metric.verdict is Verdict.INCONCLUSIVE
+    assert metric.delta == pytest.approx(0.915 - 0.943)
+    assert metric.band is not None
 
 
 def test_diverged_seed_listed_and_kept():
@@ -401,6 +475,9 @@ def test_swapping_arms_mirrors_verdict(first, second, rule, shift):
     size = min(len(first), len(second))
     first = [value + shift for value in first[:size]] if rule == "paired" else [value + shift for value in first]
     second = second[:size] if rule == "paired" else second
+    # A constant arm is legitimately asymmetric: a constant candidate can regress
+    # against a baseline's prediction interval, while a constant baseline is always inconclusive.
+    assume(not stats.is_degenerate(first) and not stats.is_degenerate(second))
     forward = run_compare(make_sweep(first), make_baseline(second), rule=rule).verdict
     backward = run_compare(make_sweep(second), make_baseline(first), rule=rule).verdict
     assert backward is MIRROR.get(forward, forward)
