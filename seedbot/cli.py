@@ -16,18 +16,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
 from seedbot import __version__
-from seedbot.config import Config, load_config
+from seedbot.config import Config, DecisionConfig, load_config
 from seedbot.errors import BaselineNotFound, ConfigError, SeedbotError
 from seedbot.files import write_text_atomically
+from seedbot.formatting import plural
 from seedbot.log import logger, setup_logging
 
 # The pipeline, sweep, store and report modules import torch and scipy (seconds of
 # start-up), so the command handlers import them after the config has loaded. That
 # keeps --help and invalid-input errors fast.
 if TYPE_CHECKING:
-    from seedbot.baseline import Baseline
+    from seedbot.baseline import Baseline, LocalBaselineStore
     from seedbot.pipeline import RunOutcome
-    from seedbot.scorecard import SweepResult
+    from seedbot.scorecard import Scorecard, SweepResult
 
 EXIT_CODES = """\
 exit codes:
@@ -38,6 +39,7 @@ exit codes:
   4  seedbot failed unexpectedly (a bug: the traceback is printed)
   130  interrupted
 """
+EXIT_INCONCLUSIVE = 3
 EXIT_INTERNAL_ERROR = 4
 EXIT_INTERRUPTED = 130
 RESULTS_FILE = "results.json"
@@ -66,10 +68,15 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"seedbot {__version__}")
 
-    logging_options = argparse.ArgumentParser(add_help=False)
-    verbosity = logging_options.add_mutually_exclusive_group()
-    verbosity.add_argument("--quiet", "-q", action="store_true", help="log warnings and errors only, and one line per finished seed")
-    verbosity.add_argument("--verbose", "-v", action="store_true", help="log debug detail")
+    def logging_options(quiet_help: str) -> argparse.ArgumentParser:
+        options = argparse.ArgumentParser(add_help=False)
+        verbosity = options.add_mutually_exclusive_group()
+        verbosity.add_argument("--quiet", "-q", action="store_true", help=quiet_help)
+        verbosity.add_argument("--verbose", "-v", action="store_true", help="log debug detail")
+        return options
+
+    sweep_logging = logging_options("log warnings and errors only, and print one line per finished seed")
+    plain_logging = logging_options("log warnings and errors only")
 
     def seeds_option(command: argparse.ArgumentParser) -> None:
         command.add_argument(
@@ -101,7 +108,7 @@ def _build_parser() -> argparse.ArgumentParser:
     )
 
     run_parser = commands.add_parser(
-        "run", parents=[logging_options], epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter,
+        "run", parents=[sweep_logging], epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter,
         help="sweep, compare with the baseline and render the comment (the main job)",
         description="Sweep the config's seeds, compare with the stored baseline, and write\n"
         "result.json and comment.md. Prints the verdict; the exit code is the verdict's.",
@@ -117,7 +124,7 @@ def _build_parser() -> argparse.ArgumentParser:
     commit_option(run_parser)
 
     sweep_parser = commands.add_parser(
-        "sweep", parents=[logging_options], help="run the seed sweep only and write results.json",
+        "sweep", parents=[sweep_logging], help="run the seed sweep only and write results.json",
         description="Run every seed of the config and write seed-<n>.json and results.json. "
         "Exit code 0 when every seed succeeded, 3 when any failed.",
     )
@@ -129,7 +136,7 @@ def _build_parser() -> argparse.ArgumentParser:
     commit_option(sweep_parser)
 
     compare_parser = commands.add_parser(
-        "compare", parents=[logging_options], epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter,
+        "compare", parents=[plain_logging], epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter,
         help="compare a finished sweep with the baseline and render the comment",
         description="Compare the results.json of `seedbot sweep` with the stored baseline, and write\n"
         "result.json and comment.md. The exit code is the verdict's.",
@@ -148,9 +155,12 @@ def _build_parser() -> argparse.ArgumentParser:
     )
 
     save_parser = baseline_commands.add_parser(
-        "save", parents=[logging_options], help="store a sweep as a baseline run",
+        "save", parents=[
+            logging_options("log warnings and errors only; with --sweep, also print one line per finished seed")
+        ], help="store a sweep as a baseline run",
         description="Store a sweep as a baseline run: from a results.json (or its directory), or, with --sweep, "
-        "by running a sweep of a config first.",
+        "by running a sweep of a config first. Exit code 3, and nothing saved, when fewer than "
+        "decision.min_seeds seeds succeeded.",
     )
     save_parser.add_argument("source", type=Path, metavar="RESULTS_OR_CONFIG", help="results.json (or its directory), or a .seedbot.yml with --sweep")
     save_parser.add_argument("--sweep", action="store_true", help="RESULTS_OR_CONFIG is a config: run its sweep, then save it")
@@ -170,7 +180,7 @@ def _build_parser() -> argparse.ArgumentParser:
     commit_option(save_parser)
 
     show_parser = baseline_commands.add_parser(
-        "show", parents=[logging_options], help="print a stored baseline's pool and scores",
+        "show", parents=[plain_logging], help="print a stored baseline's pool and scores",
         description="Print the runs in a stored baseline's pool, with the mean and standard deviation of each metric. "
         "Exit code 3 when no baseline is stored under NAME.",
     )
@@ -179,7 +189,7 @@ def _build_parser() -> argparse.ArgumentParser:
     baseline_dir_option(show_parser)
 
     render_parser = commands.add_parser(
-        "render", parents=[logging_options], help="render the comment again from a result.json",
+        "render", parents=[plain_logging], help="render the comment again from a result.json",
         description="Render the comment again from the result.json of `seedbot run` or `seedbot compare`, "
         "for example with another template. Prints it, or writes it with --output.",
     )
@@ -195,16 +205,17 @@ def _build_parser() -> argparse.ArgumentParser:
 
 def _run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
+    store = _baseline_store(args.baseline_dir)
+    output_dir = _output_dir(args, config)
     from seedbot import pipeline
-    from seedbot.baseline import LocalBaselineStore
     from seedbot.progress import make_progress
     from seedbot.report import ReportContext
 
     context = ReportContext(commit=_commit(args, config), seeds_override=args.seeds)
     outcome = pipeline.run(
         config,
-        store=LocalBaselineStore(args.baseline_dir),
-        output_dir=_output_dir(args, config),
+        store=store,
+        output_dir=output_dir,
         context=context,
         seeds=_seed_list(args.seeds, config),
         progress=make_progress(quiet=args.quiet),
@@ -225,14 +236,15 @@ def _sweep(args: argparse.Namespace) -> int:
 
 def _compare(args: argparse.Namespace) -> int:
     config = load_config(args.config)
+    store = _baseline_store(args.baseline_dir)
+    if args.output_dir is not None:
+        _check_directory(args.output_dir, "--output-dir")
     from seedbot import pipeline
-    from seedbot.baseline import LocalBaselineStore
     from seedbot.report import ReportContext
     from seedbot.scorecard import read_results
 
     results_path = _results_path(args.results)
     sweep = read_results(results_path)
-    store = LocalBaselineStore(args.baseline_dir)
     outcome = pipeline.report(
         config,
         sweep,
@@ -250,7 +262,9 @@ def _baseline_save(args: argparse.Namespace) -> int:
         if args.config is not None:
             raise ConfigError("--config", "with --sweep the config is RESULTS_OR_CONFIG itself; drop --config")
         config: Config | None = load_config(args.source)
-        sweep = _run_sweep(args, config, _output_dir(args, config))
+        store = _baseline_store(args.baseline_dir)
+        sweep_dir = _output_dir(args, config)
+        sweep = _run_sweep(args, config, sweep_dir)
     else:
         if args.source.suffix.lower() in (".yml", ".yaml"):
             raise ConfigError(
@@ -260,25 +274,33 @@ def _baseline_save(args: argparse.Namespace) -> int:
             if getattr(args, option) is not None:
                 raise ConfigError(f"--{option.replace('_', '-')}", "applies only with --sweep")
         config = load_config(args.config) if args.config is not None else None
+        store = _baseline_store(args.baseline_dir)
         from seedbot.scorecard import read_results
 
-        sweep = read_results(_results_path(args.source))
+        results_path = _results_path(args.source)
+        sweep = read_results(results_path)
+        sweep_dir = results_path.parent
+
+    too_few = _too_few_seeds(sweep, config, sweep_dir)
+    if too_few is not None:
+        print(f"seedbot: error: {too_few}", file=sys.stderr)
+        return EXIT_INCONCLUSIVE
 
     from seedbot import pipeline
-    from seedbot.baseline import LocalBaselineStore
 
-    store = LocalBaselineStore(args.baseline_dir)
     baseline = pipeline.save_baseline(config, sweep, store, new_pool=args.new_pool)
-    print(f"{baseline.config_name}: saved {len(sweep.ok)} ok seeds; {len(baseline.pool)} runs in the pool")
+    failed_note = f" ({_name_seeds(sweep.failed)} failed: stored, but not compared)" if sweep.failed else ""
+    print(f"{baseline.config_name}: saved {plural(len(sweep.ok), 'ok seed')}{failed_note}; {plural(len(baseline.pool), 'run')} in the pool")
     print(f"baseline: {store.path(baseline.config_name)}")
     return 0
 
 
 def _baseline_show(args: argparse.Namespace) -> int:
-    from seedbot.baseline import LocalBaselineStore, baseline_to_dict
+    from seedbot.baseline import baseline_to_dict
 
-    store = LocalBaselineStore(args.baseline_dir)
-    baseline = store.load(args.name)
+    store = _baseline_store(args.baseline_dir)
+    # Checked here because store.load also logs a missing file, which would repeat the error below.
+    baseline = store.load(args.name) if store.path(args.name).exists() else None
     if baseline is None:
         raise BaselineNotFound(
             f"no baseline for config {args.name!r} in {args.baseline_dir}; save one with `seedbot baseline save`"
@@ -291,6 +313,14 @@ def _baseline_show(args: argparse.Namespace) -> int:
 
 
 def _render(args: argparse.Namespace) -> int:
+    if args.output is not None:
+        if args.output.is_dir():
+            raise ConfigError("--output", f"{args.output} is a directory; pass a file path, e.g. {args.output / 'comment.md'}")
+        blocking = _blocking_file(args.output.parent)
+        if blocking is not None:
+            raise ConfigError(
+                "--output", f"cannot write {args.output} because {blocking} is a file; pass another path, or move the file away"
+            )
     from seedbot import pipeline
 
     comment = pipeline.render_result(args.result, template_path=args.template)
@@ -306,7 +336,40 @@ def _render(args: argparse.Namespace) -> int:
 
 
 def _output_dir(args: argparse.Namespace, config: Config) -> Path:
-    return args.output_dir if args.output_dir is not None else Path("out") / config.name
+    """Return --output-dir, or out/<config name>, after checking that it can be a directory."""
+    output_dir = args.output_dir if args.output_dir is not None else Path("out") / config.name
+    _check_directory(output_dir, "--output-dir")
+    return output_dir
+
+
+def _baseline_store(directory: Path) -> "LocalBaselineStore":
+    from seedbot.baseline import LocalBaselineStore
+
+    _check_directory(directory, "--baseline-dir")
+    return LocalBaselineStore(directory)
+
+
+def _check_directory(path: Path, option: str) -> None:
+    """Raise ConfigError when `path` cannot be a directory because a file is in the way.
+
+    The handlers call it before any seed runs, so a mistyped path fails at once
+    rather than after the sweep, when the first file is written.
+    """
+    blocking = _blocking_file(path)
+    if blocking == path:
+        raise ConfigError(option, f"{path} exists and is not a directory; pass a directory path, or move the file away")
+    if blocking is not None:
+        raise ConfigError(
+            option, f"{path} cannot be a directory because {blocking} is a file; pass another path, or move the file away"
+        )
+
+
+def _blocking_file(path: Path) -> Path | None:
+    """Return `path`, or the nearest of its parents that exists, when that one is not a directory."""
+    for existing in (path, *path.parents):
+        if existing.exists():
+            return None if existing.is_dir() else existing
+    return None
 
 
 def _seed_list(count: int | None, config: Config) -> tuple[int, ...] | None:
@@ -329,6 +392,34 @@ def _run_sweep(args: argparse.Namespace, config: Config, output_dir: Path) -> "S
         progress=make_progress(quiet=args.quiet),
         commit=_commit(args, config),
     )
+
+
+def _too_few_seeds(sweep: "SweepResult", config: Config | None, sweep_dir: Path) -> str | None:
+    """Return why `sweep` cannot be a baseline, or None when enough of its seeds succeeded.
+
+    The Action rejects the same sweeps: a baseline with fewer successful seeds than
+    decision.min_seeds makes every later comparison inconclusive.
+    """
+    min_seeds = (config.decision if config is not None else DecisionConfig()).min_seeds
+    if len(sweep.ok) >= min_seeds:
+        return None
+    default_note = "" if config is not None else " (the default; pass --config to use the config's)"
+    if sweep.failed:
+        outcome = f"{len(sweep.failed)} of {len(sweep.scorecards)} seeds failed ({_name_seeds(sweep.failed)})"
+        fix = f"fix the failing seeds (their errors are in {sweep_dir / 'seed-<n>.json'}) and run the sweep again"
+    else:
+        outcome = f"the sweep ran {len(sweep.scorecards)} seeds"
+        fix = f"run a sweep of at least {min_seeds} seeds"
+    return (
+        f"baseline {sweep.config_name} not saved: {outcome}, so only {len(sweep.ok)} succeeded, "
+        f"fewer than decision.min_seeds = {min_seeds}{default_note}; {fix}"
+    )
+
+
+def _name_seeds(cards: Sequence["Scorecard"]) -> str:
+    """Format scorecards' seeds as `seed 3` or `seeds 1, 3`."""
+    noun = "seed" if len(cards) == 1 else "seeds"
+    return f"{noun} {', '.join(str(card.seed) for card in cards)}"
 
 
 def _results_path(path: Path) -> Path:
@@ -361,7 +452,7 @@ def _print_verdict(outcome: "RunOutcome") -> None:
 
 
 def _describe_baseline(baseline: "Baseline") -> str:
-    lines = [f"baseline {baseline.config_name}: {len(baseline.pool)} runs in the pool, {len(baseline.history)} in the history"]
+    lines = [f"baseline {baseline.config_name}: {plural(len(baseline.pool), 'run')} in the pool, {len(baseline.history)} in the history"]
     for index, run in enumerate(baseline.pool):
         ok = [card for card in run.scorecards if card.status == "ok"]
         commit = run.commit[:12] if run.commit else "no commit"

@@ -681,7 +681,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 
 
 def load_config(path: Path) -> Config:
-    """Read and validate a `.seedbot.yml` file."""
+    """Read and validate a `.seedbot.yml` file; every ConfigError message starts with the path."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -702,7 +702,14 @@ def load_config(path: Path) -> Config:
         raise ConfigError(
             str(path), f"the top level must be a mapping of sections ({', '.join(SECTIONS)}), got {type(raw).__name__}"
         )
-    config = replace(parse_config(raw, base_dir=path.parent.resolve()), source=path.resolve())
+    try:
+        parsed = parse_config(raw, base_dir=path.parent.resolve())
+    except ConfigError as error:
+        # Prefix the file name, as the YAML errors above have it, so a user with several
+        # configs can tell which one failed. The field stays the dotted name in the file.
+        error.args = (f"{path}: {error}",)
+        raise
+    config = replace(parsed, source=path.resolve())
     logger.debug("loaded config %s from %s (hash %s)", config.name, path, config_hash(config)[:12])
     return config
 

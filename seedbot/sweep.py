@@ -20,7 +20,7 @@ import torch
 from seedbot import provenance
 from seedbot.config import Config, config_hash
 from seedbot.data import dataset_hash
-from seedbot.errors import ConfigError
+from seedbot.errors import ConfigError, SeedbotError
 from seedbot.log import logger
 from seedbot.progress import SilentProgress
 from seedbot.scorecard import Scorecard, SweepResult, write_results, write_scorecard
@@ -83,8 +83,7 @@ def run_sweep(
     every seed would fail the same way.
     """
     seed_list = _check_seeds(config.seeds.seeds if seeds is None else seeds)
-    output_dir = Path(output_dir)
-    output_dir.mkdir(parents=True, exist_ok=True)
+    output_dir = _make_output_dir(Path(output_dir))
     runner = make_runner(config) if runner is None else runner
     progress = SilentProgress() if progress is None else progress
 
@@ -158,6 +157,17 @@ def one_line(exc: BaseException) -> str:
     """Format an exception as `ExceptionType: message` on one line, joining message lines with " | "."""
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     return f"{type(exc).__name__}: {' | '.join(lines)}" if lines else type(exc).__name__
+
+
+def _make_output_dir(output_dir: Path) -> Path:
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError) as error:
+        raise SeedbotError(
+            f"cannot create the output directory {output_dir}: a file is in the way ({error.strerror}: "
+            f"{error.filename}); pass another directory, or move the file away"
+        ) from error
+    return output_dir
 
 
 def _check_seeds(seeds: Sequence[int]) -> tuple[int, ...]:

@@ -138,6 +138,24 @@ def test_run_failed_seeds_inconclusive(project):
 
 
 @pytest.mark.parametrize(
+    ("shift", "allowed"),
+    [(0.0, {3}), (0.05, {3}), (-0.05, {1, 3})],
+    ids=["same", "better", "worse"],
+)
+def test_run_odd_seeds_failed_never_passes(project, shift, allowed):
+    write_config(project, "base.yml")
+    write_config(project, "odd.yml", shift=shift, fail="1,3")
+    seedbot(project, "baseline", "save", "base.yml", "--sweep", "--quiet")
+
+    completed = seedbot(project, "run", "odd.yml", "--quiet")
+
+    result = json.loads((project / "out" / "demo" / "result.json").read_text(encoding="utf-8"))
+    assert completed.returncode in allowed, completed.stdout
+    assert result["exit_code"] == completed.returncode
+    assert [card["status"] for card in result["sweep"]["scorecards"]] == ["ok", "failed", "ok", "failed", "ok"]
+
+
+@pytest.mark.parametrize(
     ("seeds", "count", "expected"),
     [("5", "3", [0, 1, 2]), ("[10, 20]", "3", [10, 20, 21])],
 )
@@ -172,7 +190,7 @@ def test_sweep_compare_render_flow(project):
     rendered = seedbot(project, "render", "out/worse/result.json")
 
     assert saved.returncode == 0, saved.stderr
-    assert "demo: saved 5 ok seeds; 1 runs in the pool" in saved.stdout
+    assert "demo: saved 5 ok seeds; 1 run in the pool" in saved.stdout
     assert compared.returncode == 1, compared.stderr
     assert rendered.returncode == 0, rendered.stderr
     assert rendered.stdout == (project / "out" / "worse" / "comment.md").read_text(encoding="utf-8")
@@ -199,12 +217,70 @@ def test_baseline_show(project):
     missing = seedbot(project, "baseline", "show", "other")
 
     assert summary.returncode == 0, summary.stderr
-    assert "baseline demo: 1 runs in the pool, 0 in the history" in summary.stdout
+    assert "baseline demo: 1 run in the pool, 0 in the history" in summary.stdout
     assert "run 0: abc123" in summary.stdout
     assert "accuracy: 0.9" in summary.stdout
     assert json.loads(raw.stdout)["config_name"] == "demo"
     assert missing.returncode == 3
     assert "seedbot: error: no baseline for config 'other'" in missing.stderr
+    assert missing.stderr.count("no baseline") == 1, missing.stderr
+
+
+def save_from(project: Path, source: str) -> subprocess.CompletedProcess[str]:
+    """Save a baseline of seedbot.yml, by `--sweep` or from the results.json of an earlier sweep."""
+    if source == "sweep":
+        return seedbot(project, "baseline", "save", "seedbot.yml", "--sweep", "--quiet")
+    seedbot(project, "sweep", "seedbot.yml", "--quiet")
+    return seedbot(project, "baseline", "save", "out/demo", "--config", "seedbot.yml")
+
+
+@pytest.mark.parametrize("source", ["sweep", "results"])
+def test_baseline_save_some_failed_warns(project, source):
+    write_config(project, fail="1,3")
+
+    completed = save_from(project, source)
+
+    stored = json.loads((project / ".seedbot" / "baselines" / "demo.json").read_text(encoding="utf-8"))
+    assert completed.returncode == 0, completed.stderr
+    assert "demo: saved 3 ok seeds (seeds 1, 3 failed: stored, but not compared); 1 run in the pool" in completed.stdout
+    assert "failed seeds 1, 3" in completed.stderr
+    assert [card["status"] for card in stored["pool"][0]["scorecards"]] == ["ok", "failed", "ok", "failed", "ok"]
+
+
+@pytest.mark.parametrize(
+    ("source", "fail", "min_seeds", "message"),
+    [
+        ("sweep", "1,2,3", None, r"3 of 5 seeds failed \(seeds 1, 2, 3\), so only 2 succeeded, fewer than decision\.min_seeds = 3; "
+         r"fix the failing seeds \(their errors are in out/demo/seed-<n>\.json\) and run the sweep again\n$"),
+        ("results", "1,2,3", None, r"3 of 5 seeds failed \(seeds 1, 2, 3\), so only 2 succeeded, fewer than decision\.min_seeds = 3"),
+        ("results", "4", 5, r"1 of 5 seeds failed \(seed 4\), so only 4 succeeded, fewer than decision\.min_seeds = 5"),
+        ("sweep", "", 6, r"the sweep ran 5 seeds, so only 5 succeeded, fewer than decision\.min_seeds = 6; run a sweep of at least 6 seeds"),
+    ],
+    ids=["sweep-3-failed", "results-3-failed", "results-min-seeds-5", "sweep-min-seeds-6"],
+)
+def test_baseline_save_too_few_ok_rejected(project, source, fail, min_seeds, message):
+    config = write_config(project, fail=fail)
+    if min_seeds is not None:
+        with config.open("a", encoding="utf-8") as file:
+            file.write(f"decision: {{min_seeds: {min_seeds}}}\n")
+
+    completed = save_from(project, source)
+
+    assert completed.returncode == 3, completed.stderr
+    assert completed.stdout == ""
+    assert re.search(r"^seedbot: error: baseline demo not saved: " + message, completed.stderr, re.MULTILINE), completed.stderr
+    assert not (project / ".seedbot").exists()
+
+
+def test_baseline_save_without_config_uses_default_min_seeds(project):
+    write_config(project, fail="0,1,2")
+    seedbot(project, "sweep", "seedbot.yml", "--quiet")
+
+    completed = seedbot(project, "baseline", "save", "out/demo")
+
+    assert completed.returncode == 3, completed.stderr
+    assert "decision.min_seeds = 3 (the default; pass --config to use the config's)" in completed.stderr
+    assert not (project / ".seedbot").exists()
 
 
 def test_baseline_save_new_pool(project):
@@ -228,8 +304,8 @@ BAD_INPUT = [
     ({"bad.yml": "name: demo\nmodel: [unclosed\n"}, {}, ["run", "bad.yml"], r"seedbot: error: bad\.yml: invalid YAML at line \d+"),
     ({"bad.yml": "name: a\nname: b\n"}, {}, ["run", "bad.yml"], r"seedbot: error: bad\.yml: invalid YAML at line 2, column 1: duplicate key 'name'"),
     ({"bad.yml": "- a\n- b\n"}, {}, ["sweep", "bad.yml"], r"seedbot: error: bad\.yml: the top level must be a mapping"),
-    ({}, {"bad.yml": {"lora": {"r": -4}}}, ["run", "bad.yml"], r"^seedbot: error: lora\.r: must be a positive integer, got -4\n$"),
-    ({}, {"bad.yml": {"lora": {"rank": 4}}}, ["run", "bad.yml"], r"^seedbot: error: lora\.rank: unknown key; did you mean 'r'\?\n$"),
+    ({}, {"bad.yml": {"lora": {"r": -4}}}, ["run", "bad.yml"], r"^seedbot: error: bad\.yml: lora\.r: must be a positive integer, got -4\n$"),
+    ({}, {"bad.yml": {"lora": {"rank": 4}}}, ["run", "bad.yml"], r"^seedbot: error: bad\.yml: lora\.rank: unknown key; did you mean 'r'\?\n$"),
     ({}, {"bad.yml": {"runner": {"command": "train"}}}, ["sweep", "bad.yml"], r"runner\.command: must contain \{seed\}"),
     ({}, {}, ["run", "seedbot.yml", "--seeds", "0"], r"argument --seeds: must be a positive integer, got 0"),
     ({}, {}, ["run", "seedbot.yml", "--quiet", "--verbose"], r"not allowed with argument"),
@@ -240,6 +316,18 @@ BAD_INPUT = [
     ({}, {}, ["render", "missing.json"], r"seedbot: error: result file not found: missing\.json"),
     ({"broken.json": "{"}, {}, ["render", "broken.json"], r"seedbot: error: broken\.json: invalid JSON at line 1"),
     ({}, {}, ["frobnicate"], r"invalid choice: 'frobnicate'"),
+    # A file where a directory must go fails before any seed runs.
+    ({"afile": ""}, {}, ["sweep", "seedbot.yml", "--output-dir", "afile"], r"^seedbot: error: --output-dir: afile exists and is not a directory; pass a directory path, or move the file away\n$"),
+    ({"afile": ""}, {}, ["run", "seedbot.yml", "--output-dir", "afile/demo"], r"--output-dir: afile/demo cannot be a directory because afile is a file; pass another path, or move the file away"),
+    ({"afile": ""}, {}, ["baseline", "save", "seedbot.yml", "--sweep", "--output-dir", "afile"], r"--output-dir: afile exists and is not a directory"),
+    ({"afile": ""}, {}, ["compare", "out", "--config", "seedbot.yml", "--output-dir", "afile"], r"--output-dir: afile exists and is not a directory"),
+    ({"out": ""}, {}, ["sweep", "seedbot.yml"], r"--output-dir: out/demo cannot be a directory because out is a file"),
+    ({"afile": ""}, {}, ["run", "seedbot.yml", "--baseline-dir", "afile"], r"^seedbot: error: --baseline-dir: afile exists and is not a directory; pass a directory path, or move the file away\n$"),
+    ({"afile": ""}, {}, ["baseline", "show", "demo", "--baseline-dir", "afile"], r"--baseline-dir: afile exists and is not a directory"),
+    ({"afile": ""}, {}, ["baseline", "save", "seedbot.yml", "--sweep", "--baseline-dir", "afile"], r"--baseline-dir: afile exists and is not a directory"),
+    ({"afile": ""}, {}, ["compare", "out", "--config", "seedbot.yml", "--baseline-dir", "afile"], r"--baseline-dir: afile exists and is not a directory"),
+    ({"afile": ""}, {}, ["render", "result.json", "--output", "afile/comment.md"], r"--output: cannot write afile/comment\.md because afile is a file; pass another path, or move the file away"),
+    ({}, {}, ["render", "result.json", "--output", "."], r"--output: \. is a directory; pass a file path, e\.g\. comment\.md"),
 ]
 
 
@@ -260,6 +348,7 @@ def test_bad_input_exits_2(project, files, fragments, arguments, message):
     assert completed.returncode == 2, completed.stderr
     assert completed.stdout == ""
     assert re.search(message, completed.stderr), completed.stderr
+    assert not list(project.glob("**/seed-*")), "a seed ran before the input was rejected"
 
 
 @pytest.mark.parametrize(
@@ -292,6 +381,26 @@ def test_every_option_has_help():
     ]
 
     assert undocumented == []
+
+
+@pytest.mark.parametrize(
+    ("arguments", "mentions_seeds"),
+    [
+        (["run"], True),
+        (["sweep"], True),
+        (["baseline", "save"], True),
+        (["compare"], False),
+        (["baseline", "show"], False),
+        (["render"], False),
+    ],
+)
+def test_quiet_help_fits_command(capsys, arguments, mentions_seeds):
+    assert main([*arguments, "--help"]) == 0
+
+    help_text = " ".join(capsys.readouterr().out.split())
+
+    assert "--quiet, -q log warnings and errors only" in help_text
+    assert ("one line per finished seed" in help_text) is mentions_seeds
 
 
 def test_help_states_defaults():
@@ -337,7 +446,7 @@ def test_main_returns_exit_code_in_process(project, monkeypatch, capsys):
     code = main(["run", "bad.yml"])
 
     assert code == 2
-    assert capsys.readouterr().err == "seedbot: error: model: is required, with at least name_or_path\n"
+    assert capsys.readouterr().err == "seedbot: error: bad.yml: model: is required, with at least name_or_path\n"
 
 
 def test_main_help_returns_zero(capsys):

@@ -405,7 +405,7 @@ def test_load_config_resolves_relative_to_file(tmp_path):
         ("- name\n- model\n", r"\.seedbot\.yml: the top level must be a mapping of sections \(name, model, .*\), got list$"),
         ("", r"\.seedbot\.yml: the config file is empty"),
         ("name: a\nname: b\n", r"\.seedbot\.yml: invalid YAML at line 2, column 1: duplicate key 'name'"),
-        ("name: a\nmodel: {name_or_path: x}\ndata: {train: a.jsonl, eval: b.jsonl}\nlora: {r: -4}\n", r"^lora\.r: must be a positive integer, got -4$"),
+        ("name: a\nmodel: {name_or_path: x}\ndata: {train: a.jsonl, eval: b.jsonl}\nlora: {r: -4}\n", r"^\S+/\.seedbot\.yml: lora\.r: must be a positive integer, got -4$"),
     ],
 )
 def test_load_config_bad_file(tmp_path, text, message):
@@ -413,6 +413,24 @@ def test_load_config_bad_file(tmp_path, text, message):
 
     with pytest.raises(ConfigError, match=message):
         load_config(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ("lora: {r: -4}\n", "lora.r"),
+        ("lora: {rank: 4}\n", "lora.rank"),
+        ("seeds: five\n", "seeds"),
+    ],
+)
+def test_load_config_error_names_file_and_field(tmp_path, text, field):
+    path = write_yaml(tmp_path, "name: a\nmodel: {name_or_path: x}\ndata: {train: a.jsonl, eval: b.jsonl}\n" + text)
+
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+
+    assert str(caught.value).startswith(f"{path}: {field}: ")
+    assert caught.value.field == field
 
 
 def test_load_config_missing_file(tmp_path):

@@ -178,6 +178,17 @@ def test_invalid_seed_lists(make_config: Callable[..., Config], tmp_path: Path, 
         run_sweep(make_config(), output_dir=tmp_path, seeds=seeds, runner=ScriptedRunner({}))
 
 
+@pytest.mark.parametrize("output_dir", ["afile", "afile/sweep"])
+def test_output_dir_blocked_by_file(make_config: Callable[..., Config], tmp_path: Path, output_dir: str) -> None:
+    (tmp_path / "afile").write_text("", encoding="utf-8")
+    runner = ScriptedRunner({0: {"accuracy": 1}})
+
+    with pytest.raises(SeedbotError, match=r"cannot create the output directory .*afile.*: a file is in the way .*move the file away$"):
+        run_sweep(make_config(seeds=[0]), output_dir=tmp_path / output_dir, runner=runner)
+
+    assert runner.ran == []
+
+
 def test_commit_recorded(make_config: Callable[..., Config], tmp_path: Path) -> None:
     result = run_sweep(make_config(seeds=[0]), output_dir=tmp_path, runner=ScriptedRunner({0: {"accuracy": 1}}), commit="abc123")
 
