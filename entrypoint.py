@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from seedbot.action import ActionSettings, append_summary, make_store, run, write_outputs  # noqa: E402
 from seedbot.errors import SeedbotError  # noqa: E402
 from seedbot.github import GitHubClient  # noqa: E402
-from seedbot.log import add_mask, escape_data, logger, setup_logging  # noqa: E402
+from seedbot.log import escape_data, logger, setup_logging  # noqa: E402
 
 
 def main(environ: Mapping[str, str] = os.environ) -> int:
@@ -30,7 +30,7 @@ def main(environ: Mapping[str, str] = os.environ) -> int:
     output_path = Path(environ["GITHUB_OUTPUT"]) if environ.get("GITHUB_OUTPUT") else None
     try:
         settings = ActionSettings.from_environ(environ)
-        add_mask(settings.token, actions=True)
+        # GitHubClient masks the token before its first request, so it is masked once.
         client = GitHubClient(settings.token, settings.repository, settings.api_url, throttle=not _is_loopback(settings.api_url))
         try:
             return run(settings, client=client, store=make_store(settings, client))

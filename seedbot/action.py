@@ -31,6 +31,7 @@ from seedbot.github import CommitState, GitHubClient, status_context
 from seedbot.log import logger
 from seedbot.progress import ActionsProgress
 from seedbot.report import ReportContext, comment_marker, render_comment, render_summary
+from seedbot.scorecard import SweepResult
 from seedbot.sweep import Progress, Runner
 from seedbot.verdict import Comparison, Verdict, compare
 
@@ -39,7 +40,7 @@ VERDICT_SEVERITY = (Verdict.REGRESSED, Verdict.INCONCLUSIVE, Verdict.NO_BASELINE
 
 RunnerFactory = Callable[[Config], "Runner | None"]
 
-__all__ = ["ActionSettings", "FailOn", "StoreSpec", "append_summary", "make_store", "run", "write_outputs"]
+__all__ = ["ActionSettings", "FailOn", "SeedShortfall", "StoreSpec", "append_summary", "make_store", "run", "seed_shortfall", "write_outputs"]
 
 
 def make_store(settings: ActionSettings, client: GitHubClient) -> BaselineStore:
@@ -54,10 +55,51 @@ def make_store(settings: ActionSettings, client: GitHubClient) -> BaselineStore:
 # --- verdict policy -------------------------------------------------------------------
 
 
-def commit_state(verdict: Verdict, fail_on: FailOn) -> CommitState:
-    """Map a verdict to a status: a regression always fails; inconclusive and no baseline follow fail-on."""
+@dataclass(frozen=True)
+class SeedShortfall:
+    """Candidate seeds that failed, and planned seeds that never ran, in one sweep."""
+
+    failed: tuple[int, ...] = ()
+    missing: tuple[int, ...] = ()
+    planned: int = 0
+
+    def __bool__(self) -> bool:
+        return bool(self.failed or self.missing)
+
+    def describe(self) -> str:
+        """Return e.g. "2 of 5 seeds failed", "1 of 5 seeds never ran" or both, joined by "and"."""
+        parts = []
+        if self.failed:
+            parts.append(f"{len(self.failed)} of {self.planned} seeds failed")
+        if self.missing:
+            parts.append(f"{len(self.missing)} of {self.planned} seeds never ran")
+        return " and ".join(parts)
+
+
+def seed_shortfall(sweep: SweepResult) -> SeedShortfall:
+    """Find the failed seeds, and the planned seeds (`sweep.extra["seeds"]`) without a scorecard.
+
+    An adaptive sweep that stopped early (`stop_reason` set) skipped its remaining
+    seeds on purpose, so those do not count as missing.
+    """
+    ran = {card.seed for card in sweep.scorecards}
+    planned = [seed for seed in sweep.extra.get("seeds", ()) if isinstance(seed, int)]
+    missing = () if sweep.stop_reason is not None else tuple(seed for seed in planned if seed not in ran)
+    failed = tuple(card.seed for card in sweep.failed)
+    return SeedShortfall(failed=failed, missing=missing, planned=max(len(ran | set(planned)), len(sweep.scorecards)))
+
+
+def commit_state(verdict: Verdict, fail_on: FailOn, shortfall: SeedShortfall = SeedShortfall()) -> CommitState:
+    """Map a verdict to a status.
+
+    A regression always fails. Failed or missing seeds give `error` for every fail-on
+    setting, because a run never passes on seeds it did not score. Inconclusive and no
+    baseline follow fail-on.
+    """
     if verdict is Verdict.REGRESSED:
         return CommitState.FAILURE
+    if shortfall:
+        return CommitState.ERROR
     if verdict in (Verdict.INCONCLUSIVE, Verdict.NO_BASELINE) and fail_on is FailOn.REGRESSION_OR_INCONCLUSIVE:
         return CommitState.FAILURE
     return CommitState.SUCCESS
@@ -65,21 +107,43 @@ def commit_state(verdict: Verdict, fail_on: FailOn) -> CommitState:
 
 def check_conclusion(verdict: Verdict, state: CommitState) -> str:
     """Return the check-run conclusion: neutral for an inconclusive result that does not fail the gate."""
-    if state is CommitState.FAILURE:
+    if state in (CommitState.FAILURE, CommitState.ERROR):
         return "failure"
     return "neutral" if verdict in (Verdict.INCONCLUSIVE, Verdict.NO_BASELINE) else "success"
 
 
-def exit_code(verdict: Verdict, fail_on: FailOn) -> int:
+def exit_code(verdict: Verdict, fail_on: FailOn, shortfall: SeedShortfall = SeedShortfall()) -> int:
+    """Return 1 when fail-on fails the step: on its verdicts, and on failed or missing seeds unless it is `never`."""
+    if shortfall and fail_on is not FailOn.NEVER:
+        return 1
     return 1 if fail_on.fails(verdict) else 0
 
 
-def status_description(comparison: Comparison, fail_on: FailOn) -> str:
-    """Build the commit-status description. The client cuts it to GitHub's 140 characters."""
+def status_description(comparison: Comparison, fail_on: FailOn, shortfall: SeedShortfall = SeedShortfall()) -> str:
+    """Build the commit-status description. The client cuts it to GitHub's 140 characters.
+
+    The seed count comes first so that the cut never drops it.
+    """
     verdict = comparison.verdict.value.replace("_", " ")
+    if shortfall:
+        return f"{shortfall.describe()}; {verdict}: {comparison.reason}"
     if comparison.verdict in (Verdict.INCONCLUSIVE, Verdict.NO_BASELINE) and not fail_on.fails(comparison.verdict):
         verdict += f" (passes: fail-on is {fail_on.value})"
     return f"{verdict}: {comparison.reason}"
+
+
+def shortfall_note(shortfall: SeedShortfall, fail_on: FailOn) -> str:
+    """Explain in the comment and the job summary why a run with failed or missing seeds does not pass."""
+    seeds = []
+    if shortfall.failed:
+        seeds.append("failed: " + ", ".join(str(seed) for seed in shortfall.failed))
+    if shortfall.missing:
+        seeds.append("never ran: " + ", ".join(str(seed) for seed in shortfall.missing))
+    consequence = "the step passes because fail-on is never" if fail_on is FailOn.NEVER else "the step fails"
+    return (
+        f"{shortfall.describe()} (seeds {'; '.join(seeds)}), so the commit status is `error` and {consequence}; "
+        "a run never passes on seeds it did not score. Fix the failing seeds (see their errors) and rerun."
+    )
 
 
 # --- the run --------------------------------------------------------------------------
@@ -94,6 +158,8 @@ class ConfigResult:
     comparison: Comparison | None = None
     result_path: Path | None = None
     comment_url: str | None = None
+    shortfall: SeedShortfall = SeedShortfall()
+    baseline_saved: bool = False
 
 
 def run(
@@ -114,6 +180,7 @@ def run(
         append_summary(settings.summary_path, f"### seedbot\n\nNothing ran: {plan.reason}.")
         write_outputs(settings.output_path, {"verdict": "skipped"})
         return 0
+    _check_configs_exist(settings)
     if plan.kind is PlanKind.RERUN:
         return action.rerun(plan)
     if plan.kind is PlanKind.PULL_REQUEST:
@@ -179,7 +246,7 @@ class _ActionRun:
         except Exception:
             self._react(request.comment_id, "confused")
             raise
-        if any(result.comparison is None for result in results):
+        if any(result.comparison is None or result.shortfall for result in results):
             self._react(request.comment_id, "confused")
         elif any(result.comparison.verdict is Verdict.REGRESSED for result in results):
             self._react(request.comment_id, "-1")
@@ -227,15 +294,21 @@ class _ActionRun:
             logger.info("pull request #%s moved from %s to %s during the sweep", pull.number, sha, head_now)
             context = replace(context, stale_head=head_now)
 
+        shortfall = seed_shortfall(outcome.sweep)
+        if shortfall:
+            logger.warning("%s: %s; the gate does not pass", config.name, shortfall.describe())
+            context = replace(context, notes=(shortfall_note(shortfall, self.settings.fail_on), *context.notes))
+
         body = render_comment(outcome.comparison, outcome.sweep, context=context, baseline=outcome.baseline)
-        comment_url, publish_notes = self._publish(pull, sha, config, outcome.comparison, body)
+        comment_url, publish_notes = self._publish(pull, sha, config, outcome.comparison, shortfall, body)
         self._summarize(config, outcome, replace(context, notes=context.notes + publish_notes))
         return ConfigResult(
             config_name=config.name,
-            exit_code=exit_code(outcome.comparison.verdict, self.settings.fail_on),
+            exit_code=exit_code(outcome.comparison.verdict, self.settings.fail_on, shortfall),
             comparison=outcome.comparison,
             result_path=outcome.result_path,
             comment_url=comment_url,
+            shortfall=shortfall,
         )
 
     def _sweep_config(self, path: Path, plan: EventPlan, commit: str | None) -> ConfigResult:
@@ -244,25 +317,37 @@ class _ActionRun:
         seed_list = override_seeds(config.seeds.seeds, seeds) if seeds else None
         context = ReportContext(commit=commit, head_ref=plan.ref, run_url=self.settings.run_url, seeds_override=seeds)
         outcome = self._pipeline_run(config, context=context, seeds=seed_list, decision=None)
+        shortfall = seed_shortfall(outcome.sweep)
         notes: tuple[str, ...] = ()
-        code = exit_code(outcome.comparison.verdict, self.settings.fail_on)
+        code = exit_code(outcome.comparison.verdict, self.settings.fail_on, shortfall)
+        saved = False
 
         if plan.save_baseline:
             code = 0  # a baseline refresh records the default branch; it does not gate it
-            notes = (self._save_baseline(config, outcome),)
-        elif commit and not self.settings.dry_run:
-            self._set_status(
-                commit,
-                config,
-                commit_state(outcome.comparison.verdict, self.settings.fail_on),
-                status_description(outcome.comparison, self.settings.fail_on),
-            )
+            saved, note = self._save_baseline(config, outcome)
+            notes = (note,)
+        else:
+            if shortfall:
+                notes = (shortfall_note(shortfall, self.settings.fail_on),)
+            if commit and not self.settings.dry_run:
+                self._set_status(
+                    commit,
+                    config,
+                    commit_state(outcome.comparison.verdict, self.settings.fail_on, shortfall),
+                    status_description(outcome.comparison, self.settings.fail_on, shortfall),
+                )
         self._summarize(config, outcome, replace(context, notes=notes))
         return ConfigResult(
-            config_name=config.name, exit_code=code, comparison=outcome.comparison, result_path=outcome.result_path
+            config_name=config.name,
+            exit_code=code,
+            comparison=outcome.comparison,
+            result_path=outcome.result_path,
+            shortfall=shortfall,
+            baseline_saved=saved,
         )
 
-    def _save_baseline(self, config: Config, outcome: pipeline.RunOutcome) -> str:
+    def _save_baseline(self, config: Config, outcome: pipeline.RunOutcome) -> tuple[bool, str]:
+        """Save the sweep as the config's baseline; return whether it was saved and a note for the summary."""
         ok, needed = len(outcome.sweep.ok), config.decision.min_seeds
         if ok < needed:
             raise SeedbotError(
@@ -271,10 +356,14 @@ class _ActionRun:
             )
         if self.settings.dry_run:
             logger.info("dry run: baseline %s not saved", config.name)
-            return "Dry run: the baseline was not saved."
-        pipeline.save_baseline(config, outcome.sweep, self.store)
-        logger.info("saved baseline %s from %s to %s", config.name, outcome.sweep.commit, self.settings.baseline_store)
-        return f"Saved as the new baseline in {self.settings.baseline_store}."
+            return False, "Dry run: the baseline was not saved."
+        # A significant change on the default branch is a new regime: pooling it with
+        # the old seeds would widen sigma, so it starts a new pool.
+        new_pool = outcome.comparison.verdict in (Verdict.IMPROVED, Verdict.REGRESSED)
+        pipeline.save_baseline(config, outcome.sweep, self.store, new_pool=new_pool)
+        regime = "a new pool" if new_pool else "the current pool"
+        logger.info("saved baseline %s from %s to %s, in %s", config.name, outcome.sweep.commit, self.settings.baseline_store, regime)
+        return True, f"Saved as the new baseline in {self.settings.baseline_store}, in {regime}."
 
     # Helpers
 
@@ -324,7 +413,9 @@ class _ActionRun:
             logger.warning("could not reread pull request #%s to check for a newer head: %s", number, error)
             return None
 
-    def _publish(self, pull: PullRequestRef, sha: str, config: Config, comparison: Comparison, body: str) -> tuple[str | None, tuple[str, ...]]:
+    def _publish(
+        self, pull: PullRequestRef, sha: str, config: Config, comparison: Comparison, shortfall: SeedShortfall, body: str
+    ) -> tuple[str | None, tuple[str, ...]]:
         """Post the comment, the status and the check run; return the comment URL and notes on what failed."""
         if self.settings.dry_run:
             logger.info("dry run: no comment, status or check run for %s", config.name)
@@ -338,12 +429,14 @@ class _ActionRun:
                 logger.warning("comment for %s not posted: %s", config.name, error)
                 notes.append(f"The pull request comment could not be posted: {error}")
 
-        state = commit_state(comparison.verdict, self.settings.fail_on)
-        if not self._set_status(sha, config, state, status_description(comparison, self.settings.fail_on)):
+        state = commit_state(comparison.verdict, self.settings.fail_on, shortfall)
+        if not self._set_status(sha, config, state, status_description(comparison, self.settings.fail_on, shortfall)):
             notes.append("The commit status could not be set; see the job log.")
         try:
             conclusion = check_conclusion(comparison.verdict, state)
             title = f"{comparison.verdict.value.replace('_', ' ')}: {config.name}"
+            if shortfall:
+                title = f"{shortfall.describe()}; {title}"
             self.client.create_check_run(sha, status_context(config.name), conclusion, title, body, self.settings.run_url)
         except GitHubError as error:
             logger.warning("check run for %s not created: %s", config.name, error)
@@ -390,7 +483,12 @@ class _ActionRun:
         compared = [result for result in results if result.comparison is not None]
         if compared:
             worst = min(compared, key=lambda result: VERDICT_SEVERITY.index(result.comparison.verdict))
-            outputs = comparison_outputs(worst.comparison, result_path=worst.result_path, comment_url=worst.comment_url)
+            outputs = comparison_outputs(
+                worst.comparison,
+                result_path=worst.result_path,
+                comment_url=worst.comment_url,
+                baseline_saved=any(result.baseline_saved for result in results),
+            )
         else:
             outputs = {"verdict": "error"}
         write_outputs(self.settings.output_path, outputs)
@@ -412,6 +510,17 @@ class _ActionRun:
             self.client.add_reaction(comment_id, content)
         except GitHubError as error:
             logger.warning("reaction %s on comment %s not added: %s", content, comment_id, error)
+
+
+def _check_configs_exist(settings: ActionSettings) -> None:
+    """Reject missing config files before the first API call, so a typo in `config` fails at once with exit code 2."""
+    missing = [path.as_posix() for path in settings.configs if not (settings.workspace / path).is_file()]
+    if missing:
+        raise ConfigError(
+            "config",
+            f"{', '.join(missing)} not found in the workspace {settings.workspace}; check the `config` input "
+            "(paths relative to the repository root) and that the workflow checks out the repository first",
+        )
 
 
 def workspace_commit(workspace: Path) -> str | None:

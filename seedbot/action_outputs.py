@@ -9,7 +9,18 @@ from typing import Mapping
 from seedbot.log import logger
 from seedbot.verdict import Comparison
 
-OUTPUT_NAMES = ("verdict", "candidate-mean", "candidate-std", "delta", "ci-low", "ci-high", "p-value", "comment-url", "result-file")
+OUTPUT_NAMES = (
+    "verdict",
+    "candidate-mean",
+    "candidate-std",
+    "delta",
+    "ci-low",
+    "ci-high",
+    "p-value",
+    "comment-url",
+    "result-file",
+    "baseline-saved",
+)
 
 
 def write_outputs(path: Path | None, outputs: Mapping[str, str]) -> None:
@@ -33,8 +44,10 @@ def append_summary(path: Path | None, markdown: str) -> None:
         file.write(markdown.rstrip("\n") + "\n\n")
 
 
-def comparison_outputs(comparison: Comparison, *, result_path: Path | None, comment_url: str | None) -> dict[str, str]:
-    """Build the step outputs for one comparison: its verdict and its first gating metric."""
+def comparison_outputs(
+    comparison: Comparison, *, result_path: Path | None, comment_url: str | None, baseline_saved: bool = False
+) -> dict[str, str]:
+    """Build the step outputs for one comparison: its verdict, its first gating metric and whether a baseline was saved."""
     gating = comparison.gating[0] if comparison.gating else None
     candidate = gating.candidate if gating else None
     ci = gating.ci if gating and gating.ci else (None, None)
@@ -48,6 +61,7 @@ def comparison_outputs(comparison: Comparison, *, result_path: Path | None, comm
         "p-value": _number(gating.p_value if gating else None),
         "comment-url": comment_url or "",
         "result-file": str(result_path) if result_path else "",
+        "baseline-saved": "true" if baseline_saved else "false",
     }
 
 

@@ -4,6 +4,11 @@ Built on PyGithub. Idempotent requests (GET, PATCH, PUT, DELETE) are retried ins
 urllib3 by `DeadlineRetry`; POST is never replayed there, because a POST that
 timed out or returned a 5xx may still have landed. `GitHubClient` retries POSTs
 itself and, for comments, looks for the comment again before each new attempt.
+
+Every public call has one deadline (`deadline_s`) that covers both retry layers
+and the lookups made between POST attempts. Once a call fails because no
+connection could be opened, later calls make a single attempt each, so an
+unreachable API costs one deadline per run rather than one per call.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from typing import Any, Callable, Iterator, NamedTuple, TypeVar
 import requests
 from github import Auth, Github, GithubException
 from github.IssueComment import IssueComment
-from urllib3.exceptions import MaxRetryError, ResponseError
+from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, ResponseError
 from urllib3.util.retry import Retry
 
 from seedbot.errors import CommentNotPosted, ConfigError, GitHubError
@@ -48,7 +53,7 @@ class CommitState(str, Enum):
 
 
 class FoundComment(NamedTuple):
-    """An issue comment that carries a hidden marker."""
+    """A bot's issue comment whose body starts with a hidden marker."""
 
     id: int
     body: str
@@ -107,12 +112,17 @@ class DeadlineRetry(Retry):
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         started: float | None = None,
+        remaining_s: Callable[[], float | None] | None = None,
         **kwargs: Any,
     ) -> None:
+        """`remaining_s`, when given, returns the seconds left to the current call's
+        deadline (None: no call deadline), which replaces `deadline_s` counted from
+        the first failure."""
         self.deadline_s = deadline_s
         self.sleep_fn = sleep
         self.clock = clock
         self.started = started
+        self.remaining_s = remaining_s
         super().__init__(**kwargs)
 
     @classmethod
@@ -123,11 +133,13 @@ class DeadlineRetry(Retry):
         sleep: Callable[[float], None],
         clock: Callable[[], float],
         backoff_factor: float = 1.0,
+        remaining_s: Callable[[], float | None] | None = None,
     ) -> "DeadlineRetry":
         return cls(
             deadline_s=deadline_s,
             sleep=sleep,
             clock=clock,
+            remaining_s=remaining_s,
             total=20,  # the deadline usually ends retrying first
             backoff_factor=backoff_factor,
             backoff_max=30,
@@ -138,7 +150,13 @@ class DeadlineRetry(Retry):
         )
 
     def new(self, **kw: Any) -> "DeadlineRetry":
-        kw.update(deadline_s=self.deadline_s, sleep=self.sleep_fn, clock=self.clock, started=self.started)
+        kw.update(
+            deadline_s=self.deadline_s,
+            sleep=self.sleep_fn,
+            clock=self.clock,
+            started=self.started,
+            remaining_s=self.remaining_s,
+        )
         return super().new(**kw)  # type: ignore[return-value]
 
     def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
@@ -161,8 +179,10 @@ class DeadlineRetry(Retry):
         new_retry = super().increment(method, url, response, error, _pool, _stacktrace)
         new_retry.started = started
         wait = new_retry.planned_wait(response)
-        elapsed = self.clock() - started
-        if elapsed + wait > self.deadline_s:
+        remaining = self.remaining_s() if self.remaining_s is not None else None
+        if remaining is None:
+            remaining = self.deadline_s - (self.clock() - started)
+        if wait > remaining:
             reason = error or ResponseError(f"retry deadline of {self.deadline_s:g} s reached")
             raise MaxRetryError(_pool, url, reason) from reason  # type: ignore[arg-type]
         status = response.status if response is not None else type(error).__name__
@@ -194,7 +214,10 @@ class GitHubClient:
     ) -> None:
         """Build the client.
 
-        `deadline_s` bounds the time one call spends retrying. `sleep` and `clock`
+        `deadline_s` bounds the time one call spends retrying, across urllib3's
+        retries, the POST retries and the duplicate-comment lookups between them.
+        NOTE: a request already on the wire when the deadline passes can still
+        take up to `timeout_s` more. `sleep` and `clock`
         are replaceable so tests can record waits without waiting. `throttle=False`
         turns off PyGithub's client-side spacing of requests (0.25 s between any
         two, 1 s between writes), which only tests against a local server should do.
@@ -211,8 +234,16 @@ class GitHubClient:
         self.deadline_s = deadline_s
         self._sleep = sleep
         self._clock = clock
+        # The absolute clock time at which the current public call stops retrying.
+        self._call_deadline: float | None = None
+        # Why an earlier call could not connect; while set, each call makes one attempt.
+        self._unreachable: str | None = None
         self._retry = DeadlineRetry.for_github(
-            deadline_s=deadline_s, sleep=sleep, clock=clock, backoff_factor=backoff_factor
+            deadline_s=deadline_s,
+            sleep=sleep,
+            clock=clock,
+            backoff_factor=backoff_factor,
+            remaining_s=self._remaining_s,
         )
         throttling: dict[str, Any] = {}
         if not throttle:
@@ -238,7 +269,7 @@ class GitHubClient:
     # Comments
 
     def find_comment(self, pr_number: int, marker: str) -> FoundComment | None:
-        """Search every page of the PR's comments for `marker`; return the oldest match."""
+        """Search every page of the PR's comments for a bot's comment that starts with `marker`; return the oldest."""
         with self._errors(f"listing the comments of PR #{pr_number}"):
             comment = self._find_comment(pr_number, marker)
         if comment is None:
@@ -248,12 +279,17 @@ class GitHubClient:
     def upsert_comment(self, pr_number: int, marker: str, body: str) -> str:
         """Edit the PR comment that carries `marker`, or create it; return its html_url.
 
-        Raises CommentNotPosted. A create that fails with a 5xx or a lost connection
-        is retried only after a new search finds no comment with the marker, so
-        a POST that landed despite the error never leaves a second comment.
+        Only a comment by a bot account (`user.type == "Bot"`) whose body starts with
+        `marker` is edited, so a person's comment that quotes the marker is never
+        overwritten. A body that has the marker further down gets it moved to the
+        first line. Raises CommentNotPosted. A create that fails with a 5xx or a lost
+        connection is retried only after a new search finds no comment with the
+        marker, so a POST that landed despite the error never leaves a second comment.
         """
         if marker not in body:
             raise ValueError(f"comment body does not contain its marker {marker!r}")
+        if not body.startswith(marker):
+            body = marker + "\n" + body.replace(marker, "", 1)
         action = f"posting the seedbot comment on PR #{pr_number}"
         with self._errors(action, CommentNotPosted):
             existing = self._find_comment(pr_number, marker)
@@ -307,9 +343,9 @@ class GitHubClient:
         description = truncate(description, STATUS_DESCRIPTION_MAX)
         state = CommitState(state)
         logger.info("setting status %s=%s on %s", context, state.value, sha)
-        commit = self._repo.get_commit(sha)
         optional = {"target_url": target_url} if target_url else {}
         with self._errors(f"setting commit status {context} on {sha}"):
+            commit = self._repo.get_commit(sha)
             # A replayed status POST only repeats the same state, which is harmless.
             self._post(
                 f"setting status {context}",
@@ -454,11 +490,18 @@ class GitHubClient:
     # Internals
 
     def _find_comment(self, pr_number: int, needle: str, *, exact: bool = False) -> IssueComment | None:
+        """Return the oldest bot comment whose body starts with `needle` (equals it, with `exact`).
+
+        People's comments never match, even when they quote the marker. So do bot
+        comments that contain it further down, such as a failed seed's stderr that
+        printed another config's marker.
+        """
         matches = []
         # PaginatedList follows the Link rel="next" header, so this reads every page.
         for comment in self._repo.get_issue(pr_number).get_comments():
             body = comment.body or ""
-            if (body == needle) if exact else (needle in body):
+            found = (body == needle) if exact else body.startswith(needle)
+            if found and _is_bot(comment):
                 matches.append(comment)
         if len(matches) > 1:
             ids = ", ".join(str(comment.id) for comment in matches)
@@ -471,14 +514,14 @@ class GitHubClient:
         `before_retry` runs before every new attempt; a value other than None means
         the earlier attempt landed, and that value is returned without posting again.
         """
-        started = self._clock()
         attempt = 0
         while True:
             try:
                 return post()
             except (GithubException, requests.ConnectionError, requests.Timeout) as error:
                 wait = self._post_retry_wait(error, attempt)
-                if wait is None or self._clock() - started + wait > self.deadline_s:
+                remaining = self._remaining_s()
+                if wait is None or wait > (self.deadline_s if remaining is None else remaining):
                     raise
                 logger.info("%s failed (%s); retrying in %.1f s", action, _describe(error), wait)
                 self._sleep(wait)
@@ -502,20 +545,52 @@ class GitHubClient:
             return backoff
         return None
 
+    def _remaining_s(self) -> float | None:
+        """Return the seconds left to the current call's deadline; negative means no retry at all."""
+        if self._call_deadline is None:
+            return None
+        if self._unreachable is not None:
+            return -1.0
+        return self._call_deadline - self._clock()
+
     @contextlib.contextmanager
     def _errors(self, action: str, error_type: type[GitHubError] = GitHubError) -> Iterator[None]:
-        """Turn PyGithub and connection failures into `error_type` naming the action and the fix."""
+        """Run one public call under its deadline; turn PyGithub and connection failures into `error_type`.
+
+        A nested use (a lookup inside an upsert) shares the outer call's deadline.
+        """
+        outermost = self._call_deadline is None
+        if outermost:
+            self._call_deadline = self._clock() + self.deadline_s
         try:
             yield
+            if outermost and self._unreachable is not None:
+                logger.info("the GitHub API at %s answers again", self.api_url)
+                self._unreachable = None
         except GitHubError:
             raise
         except GithubException as error:
+            if self._unreachable is not None:
+                logger.info("the GitHub API at %s answers again", self.api_url)
+                self._unreachable = None  # an HTTP response, even an error, means the server is reachable
             raise error_type(f"{action} failed: HTTP {error.status}: {_message(error)}. {self._hint(error)}") from error
         except requests.RequestException as error:
+            if self._unreachable is not None:
+                raise error_type(
+                    f"{action} failed: the GitHub API at {self.api_url} is still unreachable ({error}). "
+                    f"An earlier call could not connect for {self.deadline_s:g} s, so this call tried once. "
+                    "Check that the runner can reach the API (GITHUB_API_URL), then rerun the job"
+                ) from error
+            if _is_connect_failure(error):
+                self._unreachable = str(error)
+                logger.warning("cannot connect to the GitHub API at %s; later calls in this run try once each", self.api_url)
             raise error_type(
                 f"{action} failed: no usable response from {self.api_url} ({error}). "
                 f"Check that the runner can reach the API (GITHUB_API_URL), then rerun the job"
             ) from error
+        finally:
+            if outermost:
+                self._call_deadline = None
 
     def _hint(self, error: GithubException) -> str:
         status = error.status
@@ -548,6 +623,21 @@ def _header(error: GithubException, name: str) -> str | None:
         if key.lower() == name.lower():
             return value
     return None
+
+
+def _is_bot(comment: IssueComment) -> bool:
+    """Return whether a bot account wrote the comment: `github-actions[bot]` or a GitHub App's `<app>[bot]`."""
+    user = comment.user
+    return user is not None and user.type == "Bot"
+
+
+def _is_connect_failure(error: Exception) -> bool:
+    """Return whether `error` means no connection could be opened (refused, unresolvable host, connect timeout)."""
+    if isinstance(error, requests.ConnectTimeout):
+        return True
+    cause = error.args[0] if error.args else None
+    reason = getattr(cause, "reason", None)
+    return isinstance(reason, ConnectTimeoutError)  # NewConnectionError is a subclass in urllib3 2.x
 
 
 def _describe(error: Exception) -> str:

@@ -7,18 +7,32 @@ through the real entry point live in test_entrypoint.py.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
 import pytest
 
-from seedbot.action import ActionSettings, FailOn, StoreSpec, check_conclusion, commit_state, exit_code, run, workspace_commit
+from seedbot.action import (
+    ActionSettings,
+    FailOn,
+    SeedShortfall,
+    StoreSpec,
+    check_conclusion,
+    commit_state,
+    exit_code,
+    run,
+    seed_shortfall,
+    status_description,
+    workspace_commit,
+)
 from seedbot.action_outputs import OUTPUT_NAMES, comparison_outputs, write_outputs
 from seedbot.action_settings import override_seeds
 from seedbot.config import Config
-from seedbot.errors import ConfigError
-from seedbot.github import CommitState
+from seedbot.errors import ConfigError, GitHubError
+from seedbot.github import CommitState, GitHubClient
 from seedbot.github_store import GitHubBaselineStore
+from seedbot.scorecard import Scorecard, SweepResult
 from seedbot.verdict import Verdict
 from tests.fixtures.action_workspace import (
     CONFIG_NAME,
@@ -32,6 +46,7 @@ from tests.fixtures.action_workspace import (
     retarget_push,
     write_workspace,
 )
+from tests.fixtures.fake_github import closed_port
 
 needs_payloads = pytest.mark.skipif(not PAYLOADS.is_dir(), reason=f"webhook payload samples not found at {PAYLOADS}")
 
@@ -243,6 +258,75 @@ def test_verdict_policy(verdict, fail_on, state, code, conclusion):
 
 
 @pytest.mark.parametrize(
+    ("verdict", "fail_on", "state", "code"),
+    [
+        (Verdict.NO_BASELINE, FailOn.REGRESSION, CommitState.ERROR, 1),
+        (Verdict.INCONCLUSIVE, FailOn.REGRESSION, CommitState.ERROR, 1),
+        (Verdict.NO_CHANGE, FailOn.REGRESSION, CommitState.ERROR, 1),
+        (Verdict.IMPROVED, FailOn.REGRESSION_OR_INCONCLUSIVE, CommitState.ERROR, 1),
+        (Verdict.NO_CHANGE, FailOn.NEVER, CommitState.ERROR, 0),
+        (Verdict.REGRESSED, FailOn.REGRESSION, CommitState.FAILURE, 1),
+    ],
+)
+def test_verdict_policy_with_failed_seeds(verdict, fail_on, state, code):
+    shortfall = SeedShortfall(failed=(3,), planned=5)
+
+    assert commit_state(verdict, fail_on, shortfall) is state
+    assert exit_code(verdict, fail_on, shortfall) == code
+    assert check_conclusion(verdict, commit_state(verdict, fail_on, shortfall)) == "failure"
+
+
+def make_sweep(ran: dict[int, str], planned: list[int], stop_reason: str | None = None) -> SweepResult:
+    cards = tuple(
+        Scorecard(
+            seed=seed,
+            status=status,
+            metrics={"accuracy": 0.9} if status == "ok" else {},
+            duration_s=1.0,
+            config_hash="c",
+            dataset_hash="d",
+            provenance={},
+            error=None if status == "ok" else "exit 1",
+        )
+        for seed, status in ran.items()
+    )
+    return SweepResult(
+        config_name="gate", config_hash="c", dataset_hash="d", scorecards=cards, provenance={},
+        stop_reason=stop_reason, extra={"seeds": planned},
+    )
+
+
+@pytest.mark.parametrize(
+    ("ran", "planned", "stop_reason", "failed", "missing", "description"),
+    [
+        ({0: "ok", 1: "ok", 2: "ok"}, [0, 1, 2], None, (), (), ""),
+        ({0: "failed", 1: "ok", 2: "failed"}, [0, 1, 2], None, (0, 2), (), "2 of 3 seeds failed"),
+        ({0: "ok", 1: "ok"}, [0, 1, 2, 3], None, (), (2, 3), "2 of 4 seeds never ran"),
+        ({0: "failed"}, [0, 1], None, (0,), (1,), "1 of 2 seeds failed and 1 of 2 seeds never ran"),
+        ({0: "ok", 1: "ok", 2: "ok"}, [0, 1, 2, 3, 4], "interval excludes 0 after 3 seeds", (), (), ""),
+    ],
+)
+def test_seed_shortfall(ran, planned, stop_reason, failed, missing, description):
+    shortfall = seed_shortfall(make_sweep(ran, planned, stop_reason))
+
+    assert shortfall.failed == failed
+    assert shortfall.missing == missing
+    assert shortfall.describe() == description
+    assert bool(shortfall) is bool(description)
+
+
+def test_status_description_counts_failed_seeds_first():
+    class Stub:
+        verdict = Verdict.NO_BASELINE
+        reason = "no stored baseline for gate " + "x" * 200
+
+    text = status_description(Stub(), FailOn.REGRESSION, SeedShortfall(failed=(0, 1, 2, 3, 4), planned=5))  # type: ignore[arg-type]
+
+    assert text.startswith("5 of 5 seeds failed; no baseline: ")
+    assert "passes" not in text
+
+
+@pytest.mark.parametrize(
     ("configured", "count", "expected"),
     [
         ((0, 1, 2, 3, 4), 3, (0, 1, 2)),
@@ -322,6 +406,53 @@ def test_no_baseline_follows_fail_on(harness, fail_on, code, state):
     assert final["state"] == state
     assert final["description"].startswith("no baseline")
     assert harness.read_outputs()["verdict"] == "no_baseline"
+
+
+@needs_payloads
+@pytest.mark.parametrize(
+    ("fail_on", "code"),
+    [(FailOn.REGRESSION, 1), (FailOn.REGRESSION_OR_INCONCLUSIVE, 1), (FailOn.NEVER, 0)],
+)
+@pytest.mark.parametrize("with_baseline", [True, False], ids=["baseline", "no-baseline"])
+def test_all_seeds_failed_never_passes(harness, fail_on, code, with_baseline):
+    if with_baseline:
+        harness.save_baseline()
+    harness.runner.fail_seeds = (0, 1, 2, 3, 4)
+
+    assert harness.run("pull_request", harness.pull_request(), fail_on=fail_on) == code
+
+    final = harness.fake.statuses[-1]
+    assert final["state"] == "error"
+    assert final["description"].startswith("5 of 5 seeds failed; ")
+    assert "passes" not in final["description"]
+    [check_run] = harness.fake.check_runs.values()
+    assert check_run["conclusion"] == "failure"
+    summary = harness.summary.read_text(encoding="utf-8")
+    assert "5 of 5 seeds failed (seeds failed: 0, 1, 2, 3, 4)" in summary
+    assert "5 of 5 seeds failed" in harness.fake.comments_on(7)[0].body
+    assert harness.read_outputs()["verdict"] == ("inconclusive" if with_baseline else "no_baseline")
+
+
+@needs_payloads
+def test_one_failed_seed_blocks_pass(harness):
+    harness.save_baseline()
+    harness.runner.fail_seeds = (2,)
+
+    code = harness.run("pull_request", harness.pull_request())
+
+    assert code == 1
+    assert harness.statuses(HEAD)[-1] == (f"seedbot/{CONFIG_NAME}", "error")
+    assert harness.fake.statuses[-1]["description"].startswith("1 of 5 seeds failed; ")
+
+
+@needs_payloads
+def test_dispatch_with_failed_seeds_errors(harness):
+    harness.save_baseline()
+    harness.runner.fail_seeds = (0, 1)
+
+    assert harness.run("workflow_dispatch", load_payload("workflow_dispatch/payload.json"), sha=HEAD) == 1
+    assert harness.statuses(HEAD) == [(f"seedbot/{CONFIG_NAME}", "error")]
+    assert "2 of 5 seeds failed" in harness.summary.read_text(encoding="utf-8")
 
 
 @needs_payloads
@@ -464,6 +595,34 @@ def test_broken_config_errors_and_others_run(harness):
 
 
 @needs_payloads
+def test_missing_config_rejected_before_api(harness):
+    with pytest.raises(ConfigError, match=r"config: nope\.yml not found in the workspace .*check the `config` input"):
+        harness.run("pull_request", harness.pull_request(), configs=(Path("nope.yml"),))
+
+    assert harness.fake.requests == []
+
+
+@needs_payloads
+def test_unreachable_api_bounded_time(harness):
+    deadline_s = 3.0
+    client = GitHubClient("test-token", harness.fake.repository, f"http://127.0.0.1:{closed_port()}", deadline_s=deadline_s, throttle=False, backoff_factor=0.2)
+    settings = harness.settings("pull_request", harness.pull_request(), api_url=client.api_url)
+    store = GitHubBaselineStore(client, sleep=lambda seconds: None)
+    started = time.monotonic()
+
+    code = run(settings, client=client, store=store, runner_factory=lambda config: harness.runner)
+
+    # The pending status waits out the deadline; the base-branch read and the error
+    # status then fail on their single attempt. Without that, each would wait its own deadline.
+    assert time.monotonic() - started < deadline_s + 1.5
+    assert code == GitHubError.exit_code
+    summary = harness.summary.read_text(encoding="utf-8")
+    assert "`.seedbot.yml` failed" in summary
+    assert "is still unreachable" in summary
+    assert harness.read_outputs() == {"verdict": "error"}
+
+
+@needs_payloads
 def test_outputs_describe_worst_config(harness):
     harness.save_baseline()
     write_workspace(harness.workspace, config_path="second.seedbot.yml", name="second", shift=-0.05)
@@ -568,6 +727,20 @@ def test_rerun_regression_reacts_thumbs_down(harness):
 
 
 @needs_payloads
+def test_rerun_with_failed_seeds_reacts_confused(harness):
+    harness.save_baseline()
+    harness.runner.fail_seeds = (4,)
+    harness.fake.set_permission("maintainer", "admin")
+    [comment_id] = harness.fake.add_comments(7, 1, body="/seedbot rerun", user="maintainer")
+    payload = rerun_payload(harness)
+    payload["comment"]["id"] = comment_id
+    harness.fake.add_pull(7, head_sha=HEAD)
+
+    assert harness.run("issue_comment", payload) == 1
+    assert reactions(harness) == ["eyes", "confused"]
+
+
+@needs_payloads
 @pytest.mark.parametrize("level", ["read", "triage", None])
 def test_unauthorized_rerun_starts_nothing(harness, level):
     if level is not None:
@@ -625,6 +798,43 @@ def test_push_saves_baseline_on_branch(harness):
     assert stored["config_name"] == CONFIG_NAME
     assert stored["pool"][0]["commit"] == MAIN
     assert "Saved as the new baseline in branch:seedbot-baselines" in harness.summary.read_text(encoding="utf-8")
+    outputs = harness.read_outputs()
+    assert outputs["baseline-saved"] == "true"
+    assert outputs["verdict"] == "no_baseline"
+
+
+@needs_payloads
+@pytest.mark.parametrize(("shift", "pools"), [(0.0, 1), (0.05, 2), (-0.05, 2)])
+def test_push_pools_unless_verdict_changed(harness, shift, pools):
+    """Same scores join the pool; a significant change on main starts a new pool."""
+    harness.save_baseline()
+    harness.write_config(shift=shift)
+    payload = retarget_push(load_payload("push/commits.json"), harness.fake.repository, after="e" * 40)
+
+    assert harness.run("push", payload) == 0
+
+    stored = json.loads(harness.fake.file_text(f".seedbot/baselines/{CONFIG_NAME}.json", "seedbot-baselines"))
+    assert stored["pool"][0]["commit"] == "e" * 40
+    assert len(stored["pool"]) + len(stored["history"]) == 2
+    assert len(stored["history"]) == pools - 1
+
+
+@needs_payloads
+def test_pull_request_saves_no_baseline(harness):
+    harness.save_baseline()
+    harness.outputs.unlink()
+
+    harness.run("pull_request", harness.pull_request())
+
+    assert harness.read_outputs()["baseline-saved"] == "false"
+
+
+@needs_payloads
+def test_dry_run_push_reports_not_saved(harness):
+    payload = retarget_push(load_payload("push/commits.json"), harness.fake.repository, after=MAIN)
+
+    assert harness.run("push", payload, dry_run=True) == 0
+    assert harness.read_outputs()["baseline-saved"] == "false"
 
 
 @needs_payloads

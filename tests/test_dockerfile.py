@@ -15,6 +15,8 @@ import yaml
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from seedbot.action_outputs import OUTPUT_NAMES
+
 ROOT = Path(__file__).resolve().parents[1]
 DOCKERFILE = ROOT / "Dockerfile"
 LOCK = ROOT / "requirements.lock"
@@ -102,8 +104,10 @@ def test_action_inputs_and_outputs_documented():
 
     assert set(action["inputs"]) == {"token", "config", "seeds", "fail-on", "baseline-store", "comment", "dry-run"}
     assert set(action["outputs"]) == {
-        "verdict", "candidate-mean", "candidate-std", "delta", "ci-low", "ci-high", "p-value", "comment-url", "result-file"
+        "verdict", "candidate-mean", "candidate-std", "delta", "ci-low", "ci-high", "p-value", "comment-url", "result-file",
+        "baseline-saved",
     }
+    assert set(action["outputs"]) == set(OUTPUT_NAMES), "action.yml and the outputs seedbot writes differ"
     for name in [*action["inputs"], *action["outputs"]]:
         assert f"`{name}`" in readme, f"{name} is missing from the README's tables"
         assert action["inputs"].get(name, action["outputs"].get(name))["description"]

@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from tests.fixtures.action_workspace import (
     retarget_push,
     write_workspace,
 )
+from tests.fixtures.fake_github import closed_port
 
 pytestmark = pytest.mark.skipif(not PAYLOADS.is_dir(), reason=f"webhook payload samples not found at {PAYLOADS}")
 
@@ -55,7 +57,7 @@ def workspace(tmp_path):
 def run_entrypoint(tmp_path, fake_github, workspace):
     counter = iter(range(1, 1000))
 
-    def run(event_name: str, payload: dict, *, sha: str = MAIN, **inputs: str) -> Finished:
+    def run(event_name: str, payload: dict, *, sha: str = MAIN, api_url: str | None = None, **inputs: str) -> Finished:
         index = next(counter)
         event_path = tmp_path / f"event-{index}.json"
         event_path.write_text(json.dumps(payload), encoding="utf-8")
@@ -69,7 +71,7 @@ def run_entrypoint(tmp_path, fake_github, workspace):
                 "GITHUB_EVENT_PATH": str(event_path),
                 "GITHUB_REPOSITORY": fake_github.repository,
                 "GITHUB_SHA": sha,
-                "GITHUB_API_URL": fake_github.url,
+                "GITHUB_API_URL": api_url or fake_github.url,
                 "GITHUB_SERVER_URL": "https://github.example",
                 "GITHUB_RUN_ID": str(100 + index),
                 "GITHUB_OUTPUT": str(outputs),
@@ -115,6 +117,7 @@ def test_push_to_default_branch_saves_baseline(fake_github, run_entrypoint):
     assert len(stored["pool"][0]["scorecards"]) == 5
     assert "Saved as the new baseline" in finished.summary
     assert finished.outputs["verdict"] == "no_baseline"
+    assert finished.outputs["baseline-saved"] == "true"
     assert fake_github.requests_to("POST", r"/git/refs$"), "the baseline branch was not created"
 
 
@@ -138,7 +141,7 @@ def test_five_synchronize_events_one_comment(fake_github, run_entrypoint):
     for head in heads:
         states = [(status["context"], status["state"]) for status in fake_github.statuses if status["sha"] == head]
         assert states == [(f"seedbot/{CONFIG_NAME}", "pending"), (f"seedbot/{CONFIG_NAME}", "success")]
-    assert f"::add-mask::{TOKEN}" in finished.stdout
+    assert finished.stdout.count(f"::add-mask::{TOKEN}") == 1
     assert "::group::seed 0 (1/5)" in finished.stderr
     assert TOKEN not in finished.stderr
 
@@ -205,7 +208,10 @@ def test_overlong_comment_is_cut(fake_github, run_entrypoint, workspace):
 
     finished = run_entrypoint("pull_request", pull_payload(fake_github, number=2, head_sha="c" * 40), seeds="200")
 
-    assert finished.returncode == 0, finished.stderr
+    assert finished.returncode == 1, finished.stderr
+    assert fake_github.statuses[-1]["state"] == "error"
+    assert fake_github.statuses[-1]["description"].startswith("200 of 200 seeds failed; no baseline")
+    assert "200 of 200 seeds failed" in finished.summary
     [comment] = fake_github.comments_on(2)
     assert len(comment.body) <= 65536
     assert MARKER in comment.body
@@ -257,6 +263,24 @@ def test_invalid_input_exits_2(fake_github, run_entrypoint, inputs, message):
     assert message in finished.summary
     assert finished.outputs == {"verdict": "error"}
     assert fake_github.requests == []
+
+
+def test_missing_config_fails_before_api(fake_github, run_entrypoint):
+    fake_github.add_pull(2, head_sha="c" * 40)
+    started = time.monotonic()
+
+    # Nothing listens on the API port: any request would retry for the 300 s default deadline.
+    finished = run_entrypoint(
+        "pull_request", pull_payload(fake_github, number=2, head_sha="c" * 40),
+        api_url=f"http://127.0.0.1:{closed_port()}", config="nope.yml",
+    )
+
+    assert time.monotonic() - started < 60
+    assert finished.returncode == 2
+    assert "::error title=seedbot::config: nope.yml not found in the workspace" in finished.stdout
+    assert "nope.yml not found" in finished.summary
+    assert finished.outputs == {"verdict": "error"}
+    assert "retrying" not in finished.stderr
 
 
 def test_missing_event_file_reported(fake_github, run_entrypoint, tmp_path):

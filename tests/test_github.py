@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 
 from seedbot.errors import CommentNotPosted, ConfigError, GitHubError
+from tests.fixtures.fake_github import FakeGitHub, closed_port, serve
 from seedbot.github import (
     STATUS_DESCRIPTION_MAX,
     CommitState,
@@ -22,6 +24,7 @@ from seedbot.github import (
 )
 
 MARKER = "<!-- seedbot:config=demo -->"
+BOT = "github-actions[bot]"  # the GITHUB_TOKEN's identity; the fake gives `[bot]` logins type "Bot"
 SHA = "c" * 40
 REST_DESCRIPTION = Path(__file__).resolve().parents[2] / "shared/data/github/rest/api.github.com.bot-subset.json"
 
@@ -55,7 +58,7 @@ def test_upsert_keeps_one_comment(fake_github, make_github_client, per_page):
 
 def test_upsert_finds_marker_on_last_page(fake_github, make_github_client):
     fake_github.add_pull(3)
-    fake_github.add_comments(3, 1, body=body_with_marker("old"), user="github-actions[bot]")
+    fake_github.add_comments(3, 1, body=body_with_marker("old"), user=BOT)
     fake_github.add_comments(3, 250)
     client = make_github_client()
 
@@ -69,10 +72,62 @@ def test_upsert_finds_marker_on_last_page(fake_github, make_github_client):
 
 
 def test_find_comment_ignores_other_markers(fake_github, make_github_client):
-    fake_github.add_comments(4, 1, body="<!-- seedbot:config=demo-large -->")
+    fake_github.add_comments(4, 1, body="<!-- seedbot:config=demo-large -->", user=BOT)
     client = make_github_client()
 
     assert client.find_comment(4, MARKER) is None
+
+
+@pytest.mark.parametrize(
+    ("body", "user", "user_type"),
+    [
+        pytest.param(f"I like this. {MARKER}", "mallory", "User", id="person-quotes-marker"),
+        pytest.param(body_with_marker("forged verdict"), "mallory", "User", id="person-starts-with-marker"),
+        pytest.param(body_with_marker("verdict"), "mallory", "Organization", id="organization-author"),
+        pytest.param(
+            "<!-- seedbot:config=other -->\n- seed 0: Traceback ... printed " + MARKER,
+            "seedbot-app[bot]",
+            "Bot",
+            id="bot-comment-quotes-marker-in-seed-error",
+        ),
+    ],
+)
+def test_upsert_never_edits_foreign_comment(fake_github, make_github_client, body, user, user_type):
+    [foreign_id] = fake_github.add_comments(9, 1, body=body, user=user, user_type=user_type)
+    client = make_github_client()
+
+    assert client.find_comment(9, MARKER) is None
+    client.upsert_comment(9, MARKER, body_with_marker("verdict"))
+
+    assert fake_github.comments[foreign_id].body == body
+    [ours] = [c for c in fake_github.comments_on(9) if c.id != foreign_id]
+    assert ours.body == body_with_marker("verdict")
+    assert ours.user == BOT
+    assert ours.user_type == "Bot"
+    assert fake_github.requests_to("PATCH", rf"/issues/comments/{foreign_id}$") == []
+
+
+def test_upsert_edits_app_bot_comment(fake_github, make_github_client):
+    [bot_id] = fake_github.add_comments(9, 1, body=body_with_marker("old"), user="seedbot-app[bot]")
+    fake_github.add_comments(9, 1, body=f"I like this. {MARKER}", user="mallory")
+    client = make_github_client()
+
+    client.upsert_comment(9, MARKER, body_with_marker("new"))
+
+    assert fake_github.comments[bot_id].body == body_with_marker("new")
+    assert fake_github.requests_to("POST", r"/issues/9/comments$") == []
+
+
+def test_upsert_moves_marker_to_first_line(fake_github, make_github_client):
+    client = make_github_client()
+
+    client.upsert_comment(9, MARKER, f"### Verdict\n\n{MARKER}\nbody")
+    client.upsert_comment(9, MARKER, f"### Second run\n{MARKER}")
+
+    [comment] = fake_github.comments_on(9)
+    assert comment.body.startswith(MARKER + "\n")
+    assert comment.body.count(MARKER) == 1
+    assert "### Second run" in comment.body
 
 
 def test_create_landed_despite_502_posts_once(fake_github, make_github_client):
@@ -330,7 +385,7 @@ def test_wrong_token_explains_fix(fake_github, make_github_client):
 @pytest.mark.parametrize("status", [500, 502, 503, None])
 def test_retries_then_succeeds(fake_github, make_github_client, method, path, call, status):
     fake_github.add_pull(2)
-    fake_github.add_comments(2, 1, body=body_with_marker("a"))
+    fake_github.add_comments(2, 1, body=body_with_marker("a"), user=BOT)
     fake_github.fail_next(method, path, status, times=2)
     client = make_github_client()
 
@@ -400,6 +455,65 @@ def test_gives_up_after_deadline(fake_github, make_github_client, method, path, 
 
     assert sum(client.test_clock.waits) <= 2.0
     assert len(fake_github.requests_to(method, path)) < 50
+
+
+def test_unreachable_api_bounded_per_call():
+    deadline = 1.5
+    client = GitHubClient("test-token", "octo-org/hello-world", f"http://127.0.0.1:{closed_port()}", deadline_s=deadline, throttle=False, backoff_factor=0.2)
+    calls = [
+        ("status", lambda: client.set_status(SHA, CommitState.PENDING, "seedbot/demo", "sweeping")),
+        ("pull", lambda: client.get_pull(2)),
+        ("file", lambda: client.read_file(".seedbot.yml", "main")),
+        ("comment", lambda: client.upsert_comment(2, MARKER, body_with_marker("verdict"))),
+        ("check run", lambda: client.create_check_run(SHA, "seedbot/demo", "success", "t", "s")),
+    ]
+    elapsed = {}
+
+    for name, call in calls:
+        started = time.monotonic()
+        with pytest.raises(GitHubError, match=r"failed: .*GITHUB_API_URL") as raised:
+            call()
+        elapsed[name] = time.monotonic() - started
+        if name != "status":
+            assert "is still unreachable" in str(raised.value)
+
+    # The first call retries until its deadline; the later ones try once and fail at once.
+    assert deadline * 0.5 <= elapsed["status"] <= deadline + 1.0
+    for name in ("pull", "file", "comment", "check run"):
+        assert elapsed[name] < 0.5, (name, elapsed[name])
+
+
+def test_reachable_again_restores_retries():
+    port = closed_port()
+    client = GitHubClient("test-token", "octo-org/hello-world", f"http://127.0.0.1:{port}", deadline_s=0.5, throttle=False, backoff_factor=0.1)
+    with pytest.raises(GitHubError, match="no usable response"):
+        client.get_pull(2)
+
+    with serve(FakeGitHub(), port) as fake:
+        fake.add_pull(2)
+        fake.fail_next("GET", r"/pulls/2$", 502, times=2)
+        with pytest.raises(GitHubError, match="HTTP 502"):
+            client.get_pull(2)  # one attempt, but the server answered
+        assert client.get_pull(2).number == 2  # retried past the second 502
+
+    assert len(fake.requests_to("GET", r"/pulls/2$")) == 3
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        pytest.param(lambda c: c.set_status(SHA, CommitState.PENDING, "seedbot/demo", "sweeping"), id="status-POST"),
+        pytest.param(lambda c: c.upsert_comment(2, MARKER, body_with_marker("b")), id="comment-lookup-and-POST"),
+    ],
+)
+def test_retry_layers_share_one_deadline(make_github_client, call):
+    """urllib3's connect retries and the client's POST retries draw on one deadline, not one each."""
+    client = make_github_client(api_url=f"http://127.0.0.1:{closed_port()}", deadline_s=2.0)
+
+    with pytest.raises(GitHubError, match="no usable response"):
+        call(client)
+
+    assert 0 < sum(client.test_clock.waits) <= 2.0
 
 
 def test_forbidden_without_retry_after_not_retried(fake_github, make_github_client):
