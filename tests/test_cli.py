@@ -285,8 +285,10 @@ def test_baseline_save_without_config_uses_default_min_seeds(project):
 
 def test_baseline_save_new_pool(project):
     write_config(project)
-    seedbot(project, "sweep", "seedbot.yml", "--quiet")
-    seedbot(project, "baseline", "save", "out/demo/results.json")
+    swept = seedbot(project, "sweep", "seedbot.yml", "--quiet")
+    assert swept.returncode == 0, swept.stderr
+    first = seedbot(project, "baseline", "save", "out/demo/results.json")
+    assert first.returncode == 0, first.stderr
 
     completed = seedbot(project, "baseline", "save", "out/demo/results.json", "--new-pool")
 
