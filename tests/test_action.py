@@ -653,6 +653,17 @@ def rerun_payload(harness: Harness, body: str = "/seedbot rerun", login: str = "
     )
 
 
+def maintainer_rerun(harness: Harness, body: str = "/seedbot rerun", *, level: str = "admin", pull_state: str | None = "open") -> dict:
+    """Post `body` on PR 7 as a maintainer with `level` permission and return the event payload for it."""
+    harness.fake.set_permission("maintainer", level)
+    [comment_id] = harness.fake.add_comments(7, 1, body=body, user="maintainer")
+    payload = rerun_payload(harness, body)
+    payload["comment"]["id"] = comment_id
+    if pull_state is not None:
+        harness.fake.add_pull(7, head_sha=HEAD, state=pull_state)
+    return payload
+
+
 def reactions(harness: Harness) -> list[str]:
     return [reaction["content"] for reaction in harness.fake.reactions]
 
@@ -661,12 +672,7 @@ def reactions(harness: Harness) -> list[str]:
 @pytest.mark.parametrize("level", ["write", "maintain", "admin"])
 def test_authorized_rerun_sweeps_current_head(harness, level):
     harness.save_baseline()
-    harness.fake.set_permission("maintainer", level)
-    harness.fake.add_comments(7, 1, body="/seedbot rerun seeds=4", user="maintainer")
-    comment_id = harness.fake.comments_on(7)[0].id
-    payload = rerun_payload(harness, "/seedbot rerun seeds=4")
-    payload["comment"]["id"] = comment_id
-    harness.fake.add_pull(7, head_sha=HEAD)
+    payload = maintainer_rerun(harness, "/seedbot rerun seeds=4", level=level)
     harness.runner.seeds_run.clear()
 
     code = harness.run("issue_comment", payload)
@@ -684,11 +690,7 @@ def test_rerun_sweeps_checked_out_commit(harness):
     (harness.workspace / ".git").mkdir()
     (harness.workspace / ".git" / "HEAD").write_text(older + "\n")
     harness.save_baseline()
-    harness.fake.set_permission("maintainer", "admin")
-    [comment_id] = harness.fake.add_comments(7, 1, body="/seedbot rerun", user="maintainer")
-    payload = rerun_payload(harness)
-    payload["comment"]["id"] = comment_id
-    harness.fake.add_pull(7, head_sha=HEAD)
+    payload = maintainer_rerun(harness)
 
     assert harness.run("issue_comment", payload) == 0
     assert harness.statuses(older) == [(f"seedbot/{CONFIG_NAME}", "pending"), (f"seedbot/{CONFIG_NAME}", "success")]
@@ -716,11 +718,7 @@ def test_workspace_commit(tmp_path, files, expected):
 def test_rerun_regression_reacts_thumbs_down(harness):
     harness.save_baseline()
     harness.write_config(shift=-0.05)
-    harness.fake.set_permission("maintainer", "admin")
-    [comment_id] = harness.fake.add_comments(7, 1, body="/seedbot rerun", user="maintainer")
-    payload = rerun_payload(harness)
-    payload["comment"]["id"] = comment_id
-    harness.fake.add_pull(7, head_sha=HEAD)
+    payload = maintainer_rerun(harness)
 
     assert harness.run("issue_comment", payload) == 1
     assert reactions(harness) == ["eyes", "-1"]
@@ -730,11 +728,7 @@ def test_rerun_regression_reacts_thumbs_down(harness):
 def test_rerun_with_failed_seeds_reacts_confused(harness):
     harness.save_baseline()
     harness.runner.fail_seeds = (4,)
-    harness.fake.set_permission("maintainer", "admin")
-    [comment_id] = harness.fake.add_comments(7, 1, body="/seedbot rerun", user="maintainer")
-    payload = rerun_payload(harness)
-    payload["comment"]["id"] = comment_id
-    harness.fake.add_pull(7, head_sha=HEAD)
+    payload = maintainer_rerun(harness)
 
     assert harness.run("issue_comment", payload) == 1
     assert reactions(harness) == ["eyes", "confused"]
@@ -761,10 +755,7 @@ def test_unauthorized_rerun_starts_nothing(harness, level):
 
 @needs_payloads
 def test_rerun_bad_seeds_replies_with_error(harness):
-    harness.fake.set_permission("maintainer", "write")
-    [comment_id] = harness.fake.add_comments(7, 1, body="/seedbot rerun seeds=lots", user="maintainer")
-    payload = rerun_payload(harness, "/seedbot rerun seeds=lots")
-    payload["comment"]["id"] = comment_id
+    payload = maintainer_rerun(harness, "/seedbot rerun seeds=lots", level="write", pull_state=None)
 
     with pytest.raises(ConfigError, match="seeds must be an integer from 1 to 64, got 'lots'"):
         harness.run("issue_comment", payload)
@@ -776,11 +767,7 @@ def test_rerun_bad_seeds_replies_with_error(harness):
 
 @needs_payloads
 def test_rerun_on_closed_pull_request(harness):
-    harness.fake.set_permission("maintainer", "write")
-    [comment_id] = harness.fake.add_comments(7, 1, body="/seedbot rerun", user="maintainer")
-    payload = rerun_payload(harness)
-    payload["comment"]["id"] = comment_id
-    harness.fake.add_pull(7, head_sha=HEAD, state="closed")
+    payload = maintainer_rerun(harness, level="write", pull_state="closed")
 
     assert harness.run("issue_comment", payload) == 0
     assert harness.fake.statuses == []
