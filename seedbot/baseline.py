@@ -324,6 +324,26 @@ def baseline_from_dict(raw: Mapping[str, Any], *, source: str) -> Baseline:
 # --- storage -------------------------------------------------------------------------
 
 
+def baseline_from_text(text: str, *, source: str, config_name: str, fix: str) -> Baseline:
+    """Parse a stored baseline file's text and check that it belongs to `config_name`.
+
+    `source` names the file in errors and `fix` says what to do about invalid JSON.
+    """
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise BaselineError(
+            f"{source}: invalid JSON ({error.msg} at line {error.lineno}, column {error.colno}); {fix}"
+        ) from error
+    baseline = baseline_from_dict(raw, source=source)
+    if baseline.config_name != config_name:
+        raise BaselineError(
+            f"{source}: contains config_name {baseline.config_name!r}, expected {config_name!r}; "
+            "rename the file or fix its config_name"
+        )
+    return baseline
+
+
 class BaselineStore(Protocol):
     def load(self, config_name: str) -> Baseline | None: ...
 
@@ -358,19 +378,7 @@ class LocalBaselineStore:
             return None
         except (OSError, UnicodeDecodeError) as error:
             raise BaselineError(f"{path}: cannot read the baseline ({error}); check the file's permissions") from error
-        try:
-            raw = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise BaselineError(
-                f"{path}: invalid JSON ({error.msg} at line {error.lineno}, column {error.colno}); {_REBUILD_HINT}"
-            ) from error
-        baseline = baseline_from_dict(raw, source=str(path))
-        if baseline.config_name != config_name:
-            raise BaselineError(
-                f"{path}: contains config_name {baseline.config_name!r}, expected {config_name!r}; "
-                "rename the file or fix its config_name"
-            )
-        return baseline
+        return baseline_from_text(text, source=str(path), config_name=config_name, fix=_REBUILD_HINT)
 
     def save(self, config_name: str, run: BaselineRun, *, new_pool: bool = False) -> Baseline:
         """Merge `run` into the stored baseline and write it atomically.

@@ -19,7 +19,7 @@ from typing import Callable
 from seedbot.baseline import (
     Baseline,
     BaselineRun,
-    baseline_from_dict,
+    baseline_from_text,
     baseline_to_dict,
     check_config_name,
     merge_run,
@@ -137,13 +137,7 @@ class GitHubBaselineStore:
 
     def _parse(self, config_name: str, text: str) -> Baseline:
         source = f"{self.branch}:{self.path(config_name)}"
-        try:
-            raw = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise BaselineError(
-                f"{source}: invalid JSON at line {error.lineno}: {error.msg}; fix or delete the file on the branch"
-            ) from error
-        return baseline_from_dict(raw, source=source)
+        return baseline_from_text(text, source=source, config_name=config_name, fix="fix or delete the file on the branch")
 
 
 def _run_key(run: BaselineRun) -> tuple[str | None, str, str, str]:

@@ -172,8 +172,17 @@ def test_invalid_json_on_branch_raises(fake_github, make_github_client):
     fake_github.put_file(PATH, "{not json", branch=BRANCH)
     store = make_store(make_github_client)
 
-    with pytest.raises(BaselineError, match=r"seedbot-baselines:.seedbot/baselines/demo.json: invalid JSON at line 1"):
+    with pytest.raises(BaselineError, match=r"seedbot-baselines:.seedbot/baselines/demo.json: invalid JSON \(.* at line 1, column \d+\); fix or delete the file on the branch"):
         store.load("demo")
+
+
+def test_baseline_of_other_config_on_branch_raises(fake_github, make_github_client):
+    store = make_store(make_github_client)
+    store.save("demo", make_run(1))
+    fake_github.put_file(".seedbot/baselines/other.json", fake_github.file_text(PATH, BRANCH), branch=BRANCH)
+
+    with pytest.raises(BaselineError, match=r"contains config_name 'demo', expected 'other'"):
+        store.load("other")
 
 
 @pytest.mark.parametrize("name", ["../escape", "a/b", ".hidden", ""])
