@@ -84,9 +84,8 @@ def seed_shortfall(sweep: SweepResult) -> SeedShortfall:
     """
     ran = {card.seed for card in sweep.scorecards}
     planned = [seed for seed in sweep.extra.get("seeds", ()) if isinstance(seed, int)]
-    missing = () if sweep.stop_reason is not None else tuple(seed for seed in planned if seed not in ran)
     failed = tuple(card.seed for card in sweep.failed)
-    return SeedShortfall(failed=failed, missing=missing, planned=max(len(ran | set(planned)), len(sweep.scorecards)))
+    return SeedShortfall(failed=failed, missing=sweep.missing, planned=max(len(ran | set(planned)), len(sweep.scorecards)))
 
 
 def commit_state(verdict: Verdict, fail_on: FailOn, shortfall: SeedShortfall = SeedShortfall()) -> CommitState:
@@ -234,11 +233,11 @@ class _ActionRun:
             write_outputs(self.settings.output_path, {"verdict": "skipped"})
             return 0
         # The workflow checked out the head some seconds ago; a push since then means
-        # the workspace holds an older commit. The result belongs to what was swept,
+        # the workspace contains an older commit. The result belongs to what was swept,
         # and the stale-head check after the sweep then says the head moved.
         swept = workspace_commit(self.settings.workspace) or pull.head_sha
         if swept != pull.head_sha:
-            logger.warning("pull request #%s: the workspace holds %s but the head is %s; sweeping the workspace commit",
+            logger.warning("pull request #%s: the workspace contains %s but the head is %s; sweeping the workspace commit",
                            number, swept, pull.head_sha)
         target = PullRequestRef(number=number, head_sha=swept, head_ref=pull.head_ref, base_ref=pull.base_ref, fork=pull.is_fork)
         try:

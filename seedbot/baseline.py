@@ -327,7 +327,7 @@ def baseline_from_dict(raw: Mapping[str, Any], *, source: str) -> Baseline:
 def baseline_from_text(text: str, *, source: str, config_name: str, fix: str) -> Baseline:
     """Parse a stored baseline file's text and check that it belongs to `config_name`.
 
-    `source` names the file in errors and `fix` says what to do about invalid JSON.
+    `source` names the file in errors and `fix` is the advice for invalid JSON.
     """
     try:
         raw = json.loads(text)

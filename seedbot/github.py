@@ -565,13 +565,13 @@ class GitHubClient:
         try:
             yield
             if outermost and self._unreachable is not None:
-                logger.info("the GitHub API at %s answers again", self.api_url)
+                logger.info("the GitHub API at %s responds again", self.api_url)
                 self._unreachable = None
         except GitHubError:
             raise
         except GithubException as error:
             if self._unreachable is not None:
-                logger.info("the GitHub API at %s answers again", self.api_url)
+                logger.info("the GitHub API at %s responds again", self.api_url)
                 self._unreachable = None  # an HTTP response, even an error, means the server is reachable
             raise error_type(f"{action} failed: HTTP {error.status}: {_message(error)}. {self._hint(error)}") from error
         except requests.RequestException as error:

@@ -102,16 +102,7 @@ def report(
 ) -> RunOutcome:
     """Compare a finished sweep with `baseline`, render the comment and write result.json and comment.md."""
     decision = config.decision if decision is None else decision
-    if sweep.config_name != config.name:
-        raise SeedbotError(
-            f"the sweep is of config {sweep.config_name!r} but the config is named {config.name!r}; "
-            "pass the config the sweep ran"
-        )
-    if sweep.config_hash != config_hash(config):
-        logger.warning(
-            "config %s: the sweep ran with config hash %s, the config file now hashes to %s",
-            config.name, sweep.config_hash[:12], config_hash(config)[:12],
-        )
+    _check_sweep_of(config, sweep)
 
     comparison = compare(sweep, baseline, metrics=config.metrics, decision=decision)
     logger.info("config %s: verdict %s: %s", config.name, comparison.verdict.value, comparison.reason)
@@ -143,16 +134,7 @@ def save_baseline(config: Config | None, sweep: SweepResult, store: BaselineStor
     """
     name = sweep.config_name
     if config is not None:
-        if config.name != sweep.config_name:
-            raise SeedbotError(
-                f"the sweep is of config {sweep.config_name!r} but the config is named {config.name!r}; "
-                "pass the config the sweep ran"
-            )
-        if sweep.config_hash != config_hash(config):
-            logger.warning(
-                "config %s: saving a sweep whose config hash %s differs from the config file's %s",
-                name, sweep.config_hash[:12], config_hash(config)[:12],
-            )
+        _check_sweep_of(config, sweep)
     if not sweep.ok:
         raise SeedbotError(
             f"config {name}: every seed of the sweep failed ({len(sweep.failed)} of {len(sweep.scorecards)}); "
@@ -259,6 +241,21 @@ def read_result(path: Path) -> Mapping[str, Any]:
             f"(this seedbot reads {RESULT_SCHEMA_VERSION}); use the seedbot version that wrote it"
         )
     return raw
+
+
+def _check_sweep_of(config: Config, sweep: SweepResult) -> None:
+    """Raise when `sweep` ran another config; warn when the config file changed since the sweep."""
+    if sweep.config_name != config.name:
+        raise SeedbotError(
+            f"the sweep is of config {sweep.config_name!r} but the config is named {config.name!r}; "
+            "pass the config the sweep ran"
+        )
+    current = config_hash(config)
+    if sweep.config_hash != current:
+        logger.warning(
+            "config %s: the sweep ran with config hash %s, the config file now hashes to %s",
+            config.name, sweep.config_hash[:12], current[:12],
+        )
 
 
 def _interim_look(config: Config, baseline: Baseline, decision: DecisionConfig) -> Callable[[SweepResult], str | None]:

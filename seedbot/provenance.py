@@ -1,6 +1,6 @@
-"""What produced a score: library versions, device, CPU instruction set.
+"""Provenance of a score: library versions, device, CPU instruction set.
 
-`differences` is what the verdict uses to say "environment changed since the
+The verdict uses `differences` to report "environment changed since the
 baseline".
 """
 

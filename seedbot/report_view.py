@@ -34,7 +34,7 @@ PROVENANCE_ORDER = ("python", "torch", "transformers", "peft", "numpy", "device"
 
 @dataclass(frozen=True, kw_only=True)
 class ReportContext:
-    """What the comment says beyond the statistics; every field is optional."""
+    """Context printed in the comment beyond the statistics; every field is optional."""
 
     commit: str | None = None  # the swept commit
     base_ref: str | None = None

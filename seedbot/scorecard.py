@@ -24,7 +24,7 @@ Status = Literal["ok", "failed"]
 class Scorecard:
     seed: int
     status: Status
-    metrics: Mapping[str, float]  # empty when failed; never holds NaN for an ok seed
+    metrics: Mapping[str, float]  # empty when failed; never contains NaN for an ok seed
     duration_s: float
     config_hash: str
     dataset_hash: str
@@ -83,6 +83,14 @@ class SweepResult:
     @property
     def failed(self) -> tuple[Scorecard, ...]:
         return tuple(card for card in self.scorecards if card.status != "ok")
+
+    @property
+    def missing(self) -> tuple[int, ...]:
+        """Planned seeds (`extra["seeds"]`) without a scorecard; none after an adaptive early stop, which skips them on purpose."""
+        if self.stop_reason is not None or not self.extra:
+            return ()
+        ran = {card.seed for card in self.scorecards}
+        return tuple(seed for seed in self.extra.get("seeds", ()) if isinstance(seed, int) and seed not in ran)
 
     def scores(self, metric: str) -> dict[int, float]:
         """Map seed -> score for the ok seeds that have `metric`."""

@@ -98,13 +98,10 @@ def _failure_notes(arm: str, cards: Sequence[Scorecard]) -> tuple[str, ...]:
 def _shortfall(candidate: SweepResult) -> str | None:
     """Describe the candidate seeds that failed or never ran, or return None when every planned seed is ok.
 
-    The planned list is `candidate.extra["seeds"]` (the sweep records it); seeds
-    left out by an adaptive early stop are not missing.
+    Seeds left out by an adaptive early stop are not missing (see SweepResult.missing).
     """
     failed = [card.seed for card in candidate.failed]
-    ran = {card.seed for card in candidate.scorecards}
-    planned = candidate.extra.get("seeds", []) if candidate.extra else []
-    missing = [seed for seed in planned if seed not in ran] if candidate.stop_reason is None else []
+    missing = candidate.missing
     parts = []
     if failed:
         parts.append(f"{len(failed)} candidate seed(s) failed ({', '.join(map(str, failed))})")
